@@ -1,0 +1,195 @@
+# shellcheck shell=bash
+# tests/netns/lib.sh: harness for integration tests that run edge6d against
+# real Linux kernels in network namespaces. A test script sources this file,
+# builds its topology with ns_new/veth_new, runs commands with nsx, waits
+# with wait_for and checks with the assert_* helpers. Everything it creates
+# (namespaces, processes, files) is removed on exit, pass or fail; on
+# failure the logs are kept under tests/netns/logs/<test>/.
+#
+# Environment:
+#   E6_BUILDDIR  where daemon/edge6d and daemon/edge6ctl were built
+#                (default: the source tree)
+#   E6_KEEP=1    keep the work directory even when the test passes
+
+set -u
+set -o pipefail
+
+E6_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E6_BUILDDIR=${E6_BUILDDIR:-$E6_SRCDIR}
+E6_BUILDDIR=$(cd "$E6_BUILDDIR" && pwd)
+EDGE6D=${EDGE6D:-$E6_BUILDDIR/daemon/edge6d}
+EDGE6CTL=${EDGE6CTL:-$E6_BUILDDIR/daemon/edge6ctl}
+
+E6_TEST=$(basename "${0%.sh}")
+E6_ID=$(printf '%04x%02x' $$ $((RANDOM % 256)))
+E6_WORK=$(mktemp -d "/tmp/e6-$E6_TEST.XXXXXX")
+E6_NAMESPACES=()
+E6_PIDS=()
+E6_FAILED=0
+E6_CHECKS=0
+
+e6_log() { printf '[%s] %s\n' "$E6_TEST" "$*" >&2; }
+
+e6_cleanup() {
+    local rc=$?
+    local pid ns
+    for pid in "${E6_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${E6_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+    done
+    for ns in "${E6_NAMESPACES[@]}"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+    if [ "$rc" -ne 0 ] || [ "$E6_FAILED" -ne 0 ]; then
+        local keep="$E6_SRCDIR/tests/netns/logs/$E6_TEST"
+        mkdir -p "$keep" && cp -a "$E6_WORK/." "$keep/" 2>/dev/null
+        e6_log "FAILED; logs kept in $keep"
+        rm -rf "$E6_WORK"
+        exit 1
+    fi
+    if [ "${E6_KEEP:-0}" = 1 ]; then e6_log "work dir kept: $E6_WORK"; else rm -rf "$E6_WORK"; fi
+    exit 0
+}
+trap e6_cleanup EXIT
+trap 'e6_log "interrupted"; E6_FAILED=1; exit 1' INT TERM
+
+# ns_new SHORT: create namespace e6-<id>-SHORT with lo up; prints its name.
+ns_new() {
+    local ns="e6-$E6_ID-$1"
+    ip netns add "$ns" || { e6_log "cannot create netns $ns"; exit 1; }
+    E6_NAMESPACES+=("$ns")
+    ip -n "$ns" link set lo up
+    # a fresh namespace should not solicit on its own while we measure it
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    echo "$ns"
+}
+
+# nsx NS CMD...: run CMD inside NS.
+nsx() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# veth_new NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+veth_new() {
+    local tmp="e6v$E6_ID$RANDOM"
+    tmp=${tmp:0:15}
+    ip link add "${tmp}a" type veth peer name "${tmp}b" || exit 1
+    ip link set "${tmp}a" netns "$1" name "$2" || exit 1
+    ip link set "${tmp}b" netns "$3" name "$4" || exit 1
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+}
+
+# e6_bg NAME NS CMD...: start CMD in NS in the background, output to
+# $E6_WORK/NAME.log; its pid is killed at cleanup. Prints the pid.
+e6_bg() {
+    local name=$1 ns=$2
+    shift 2
+    ip netns exec "$ns" "$@" >"$E6_WORK/$name.log" 2>&1 &
+    local pid=$!
+    E6_PIDS+=("$pid")
+    echo "$pid"
+}
+
+# wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    local deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
+    while :; do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        if [ $(($(date +%s%N) / 1000000)) -ge "$deadline" ]; then
+            fail "timed out after ${secs}s waiting for: $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+fail() {
+    E6_FAILED=1
+    e6_log "FAIL: $*"
+}
+
+ok() {
+    E6_CHECKS=$((E6_CHECKS + 1))
+    e6_log "ok: $*"
+}
+
+# assert_ok WHAT CMD...: CMD must succeed.
+assert_ok() {
+    local what=$1
+    shift
+    if "$@" >>"$E6_WORK/asserts.log" 2>&1; then ok "$what"; else fail "$what (command: $*)"; fi
+}
+
+# assert_fail WHAT CMD...: CMD must fail.
+assert_fail() {
+    local what=$1
+    shift
+    if "$@" >>"$E6_WORK/asserts.log" 2>&1; then fail "$what (command succeeded: $*)"; else ok "$what"; fi
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# assert_match WHAT REGEX TEXT: TEXT must match the extended REGEX.
+assert_match() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else
+        fail "$1: /$2/ not found in:"
+        printf '%s\n' "$3" | sed 's/^/    | /' >&2
+    fi
+}
+
+# assert_nomatch WHAT REGEX TEXT
+assert_nomatch() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+        fail "$1: /$2/ unexpectedly found in:"
+        printf '%s\n' "$3" | sed 's/^/    | /' >&2
+    else ok "$1"; fi
+}
+
+# e6d_conf NAME: path of a config file for this test (write it yourself).
+e6d_conf() { echo "$E6_WORK/$1.conf"; }
+
+# e6d_start NAME NS CONF [ARGS...]: run edge6d in the foreground (-f) in NS
+# with CONF; waits until its control socket answers. Sets E6D_PID_<NAME>.
+# The config should point control-socket and state-directory into $E6_WORK.
+e6d_start() {
+    local name=$1 ns=$2 conf=$3
+    shift 3
+    local pid
+    pid=$(e6_bg "$name" "$ns" "$EDGE6D" -f -c "$conf" "$@")
+    printf -v "E6D_PID_$name" '%s' "$pid"
+    local sock
+    sock=$(e6d_socket "$conf")
+    wait_for 10 "edge6d $name control socket" nsx "$ns" "$EDGE6CTL" -s "$sock" status
+}
+
+# e6d_socket CONF: the control-socket path a config names.
+e6d_socket() {
+    sed -n 's/^[[:space:]]*control-socket[[:space:]]*=[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$/\1/p' "$1" | head -n1
+}
+
+# e6ctl NS CONF ARGS...: run edge6ctl against the daemon that uses CONF.
+e6ctl() {
+    local ns=$1 conf=$2
+    shift 2
+    nsx "$ns" "$EDGE6CTL" -s "$(e6d_socket "$conf")" "$@"
+}
+
+# e6_done: end of a test; exit status reflects the asserts.
+e6_done() {
+    if [ "$E6_FAILED" -ne 0 ]; then exit 1; fi
+    if [ "$E6_CHECKS" -eq 0 ]; then fail "test made no checks"; exit 1; fi
+    e6_log "passed ($E6_CHECKS checks)"
+    exit 0
+}
