@@ -57,5 +57,12 @@ bool e6_addr_is_loopback(const struct in6_addr *a);
 /* solicited-node multicast group ff02::1:ff00:0/104 */
 bool e6_addr_is_solicited_node(const struct in6_addr *a);
 bool e6_addr_equal(const struct in6_addr *a, const struct in6_addr *b);
+/* unique local fc00::/7 (RFC 4193) */
+bool e6_addr_is_ula(const struct in6_addr *a);
+/* IPv4-mapped ::ffff:0:0/96 (RFC 4291 2.5.5.2) */
+bool e6_addr_is_v4mapped(const struct in6_addr *a);
+/* multicast scope nibble (RFC 4291 2.7: 1 interface, 2 link, 5 site, 0xe
+ * global...), or -1 when a is not multicast */
+int e6_addr_mcast_scope(const struct in6_addr *a);
 
 #endif
