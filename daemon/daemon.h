@@ -1,0 +1,80 @@
+/*
+ * daemon/daemon: the running edge6d's state shared by its parts (main,
+ * control socket, the "daemon" status view) and the reload transaction:
+ * parse and validate the new file, keep the old config on any error, or
+ * swap and let every module reconcile.
+ */
+#ifndef E6_DAEMON_DAEMON_H
+#define E6_DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/counters.h"
+#include "common/loop.h"
+#include "common/strbuf.h"
+#include "conf/conf.h"
+#include "daemon/module.h"
+
+enum d6_counter {
+    D6_RELOADS_OK,
+    D6_RELOADS_FAILED,
+    D6_CONTROL_REQUESTS,
+    D6_CONTROL_BAD_REQUESTS,
+    D6_CONTROL_TIMEOUTS,
+    D6_CONTROL_OVERLOAD,
+    D6_COUNTER_COUNT
+};
+
+struct ctl_server;
+
+struct d6_daemon {
+    struct e6_loop *loop;
+    struct e6_counter_registry *registry;
+    struct e6_counters *counters; /* the "daemon" set, in registry */
+    e6_counter_block cnt;         /* control-plane block of counters */
+    struct d6_modules modules;
+    struct ctl_server *ctl;
+
+    char *cwd;         /* at start: relative paths are taken from here */
+    char *conf_path;   /* absolute, so reload works after chdir("/") */
+    struct conf *conf; /* the configuration in force */
+    time_t loaded_at;  /* wall clock when conf was loaded */
+    time_t started_at;
+    uint64_t started_ms; /* loop clock at start, for uptime */
+
+    /* Fixed at start; a reload that changes them only warns. */
+    char *user;           /* as configured */
+    char *control_socket; /* absolute */
+    char *run_user;       /* the user the process runs as after the drop */
+
+    bool log_pinned; /* -d: reloads do not change the log level */
+
+    /* Error lines of the last failed reload; emptied by a good reload. */
+    struct e6_strbuf last_reload_error;
+    time_t last_reload_error_at;
+};
+
+/*
+ * Re-read d->conf_path. On success swaps the config in, reconciles the
+ * modules and returns true. On failure keeps the running config, logs every
+ * error line, appends them (newline-terminated) to errors when non-NULL and
+ * returns false.
+ */
+bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors);
+
+/* p made absolute against d->cwd; malloc'd, NULL when out of memory. */
+char *d6_abspath(const struct d6_daemon *d, const char *p);
+
+/* "2024-05-01T12:00:00+0200": local time with its UTC offset. */
+void d6_format_time(time_t t, char *buf, size_t len);
+
+/* The "daemon" module: status view of the process and the configuration. */
+extern const struct d6_module_ops d6_daemon_module_ops;
+
+/* Counter names, indexed by enum d6_counter. */
+extern const char *const d6_counter_names[D6_COUNTER_COUNT];
+
+#endif
