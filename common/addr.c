@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,6 +178,20 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 /* Input quoted in error messages is cut here so a long line stays readable. */
 #define ERR_QUOTE_MAX 60
 
+/*
+ * Copy at most ERR_QUOTE_MAX bytes of s for an error message, with anything
+ * but printable ASCII shown as '?': the text goes to logs and terminals.
+ */
+static const char *quote(const char *s, size_t n, char out[ERR_QUOTE_MAX + 1])
+{
+    size_t i;
+
+    for (i = 0; i < n && i < ERR_QUOTE_MAX && s[i] != '\0'; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 bool e6_prefix_parse(const char *s, bool strict, struct e6_prefix *out, char *err, size_t errlen)
 {
     struct in6_addr a;
@@ -184,6 +199,7 @@ bool e6_prefix_parse(const char *s, bool strict, struct e6_prefix *out, char *er
     const char *slash, *lp;
     unsigned len = 0;
     size_t ndig;
+    char q[ERR_QUOTE_MAX + 1];
 
     if (err != NULL && errlen > 0)
         err[0] = '\0';
@@ -193,31 +209,29 @@ bool e6_prefix_parse(const char *s, bool strict, struct e6_prefix *out, char *er
     }
     slash = strchr(s, '/');
     if (slash == NULL) {
-        set_err(err, errlen, "'%.*s' has no prefix length (write ADDR/LEN, e.g. 2001:db8::/64)",
-                ERR_QUOTE_MAX, s);
+        set_err(err, errlen, "'%s' has no prefix length (write ADDR/LEN, e.g. 2001:db8::/64)",
+                quote(s, SIZE_MAX, q));
         return false;
     }
     if (!addr_parse_n(s, (size_t)(slash - s), &a)) {
-        set_err(err, errlen, "'%.*s' is not an IPv6 address",
-                (int)((size_t)(slash - s) < ERR_QUOTE_MAX ? (size_t)(slash - s) : ERR_QUOTE_MAX),
-                s);
+        set_err(err, errlen, "'%s' is not an IPv6 address", quote(s, (size_t)(slash - s), q));
         return false;
     }
 
     lp = slash + 1;
     ndig = strspn(lp, "0123456789");
     if (ndig == 0 || lp[ndig] != '\0') {
-        set_err(err, errlen, "prefix length '%.*s' is not a decimal number 0..128", ERR_QUOTE_MAX,
-                lp);
+        set_err(err, errlen, "prefix length '%s' is not a decimal number 0..128",
+                quote(lp, SIZE_MAX, q));
         return false;
     }
     /* "/064" is not accepted: a length is written one way, as the kernel prints it. */
     if (ndig > 1 && lp[0] == '0') {
-        set_err(err, errlen, "prefix length '%.*s' has a leading zero", ERR_QUOTE_MAX, lp);
+        set_err(err, errlen, "prefix length '%s' has a leading zero", quote(lp, SIZE_MAX, q));
         return false;
     }
     if (ndig > 3) {
-        set_err(err, errlen, "prefix length '%.*s' is out of range 0..128", ERR_QUOTE_MAX, lp);
+        set_err(err, errlen, "prefix length '%s' is out of range 0..128", quote(lp, SIZE_MAX, q));
         return false;
     }
     for (size_t i = 0; i < ndig; i++)

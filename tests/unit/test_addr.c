@@ -434,7 +434,11 @@ static void test_prefix_parse_rejects(void **state)
         {"2001:db8::/+64", "not a decimal number"},
         {"2001:db8::/ 64", "not a decimal number"},
         {"2001:db8::/64 ", "not a decimal number"},
-        {"2001:db8::/64\n", "not a decimal number"},
+        {"2001:db8::/64\n", "prefix length '64?' is not a decimal number"},
+        {"2001:db8::/64\033[2J", "prefix length '64?[2J' is not a decimal number"},
+        {"2001:db8::\r/64", "'2001:db8::?' is not an IPv6 address"},
+        {"\t2001:db8::", "'?2001:db8::' has no prefix length"},
+        {"2001:db8::/\xff", "prefix length '?' is not a decimal number"},
         {"2001:db8::/64x", "not a decimal number"},
         {"2001:db8::/6 4", "not a decimal number"},
         {"2001:db8::/0x40", "not a decimal number"},
@@ -461,6 +465,11 @@ static void test_prefix_parse_rejects(void **state)
         if (strstr(err, bad[i].err_part) == NULL)
             fail_msg("'%s': error '%s' lacks '%s'", bad[i].in, err, bad[i].err_part);
         assert_memory_equal(&p, &orig, sizeof(p));
+        /* input is quoted without control characters: it goes to logs */
+        for (const char *c = err; *c; c++) {
+            if (*c < 0x20 || *c >= 0x7f)
+                fail_msg("'%s': control character in error", bad[i].in);
+        }
         /* strict mode rejects the same inputs */
         assert_false(e6_prefix_parse(bad[i].in, true, &p, NULL, 0));
     }
