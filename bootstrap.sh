@@ -56,6 +56,11 @@ install_deps() {
 }
 
 autogen() {
+    # out-of-tree builds need an unconfigured source tree
+    if [ -f config.status ]; then
+        say "source tree was configured in place; make distclean"
+        make distclean >/dev/null 2>&1 || rm -f config.status config.h Makefile
+    fi
     if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
         say "autoreconf"
         autoreconf -fi >/dev/null || die "autoreconf failed"
