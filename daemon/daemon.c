@@ -105,9 +105,14 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
     d->conf = nc;
     d->loaded_at = time(NULL);
     size_t failed = d6_modules_reconcile(&d->modules, old, nc);
-    if (!d->log_pinned && nc->global.log_level != e6_log_get_level()) {
+    enum e6_log_level was = e6_log_get_level();
+    if (!d->log_pinned && nc->global.log_level != was) {
+        /* said at whichever of the two levels is more verbose */
+        if (nc->global.log_level > was)
+            e6_log_set_level(nc->global.log_level);
+        e6_notice("log level changes from %s to %s", e6_log_level_name(was),
+                  e6_log_level_name(nc->global.log_level));
         e6_log_set_level(nc->global.log_level);
-        e6_notice("log level is now %s", e6_log_level_name(nc->global.log_level));
     }
     conf_free(old);
 

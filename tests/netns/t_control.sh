@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The control socket under misuse: unknown and malformed requests, requests
+# in pieces, overlong requests, clients that never speak, more clients than
+# allowed; and edge6ctl's exit statuses for each kind of failure.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_edge6d.sh"
+
+e6d_prepare
+conf=$(e6d_conf ctl)
+e6d_example_conf "$conf"
+sock=$(e6d_socket "$conf")
+ns=$(ns_new ctl)
+e6d_run d "$ns" "$conf"
+
+# raw CLIENT-SCRIPT: run python with `sock` bound to the socket path and
+# helpers `conn()` and `answer(s)` (everything until the server closes).
+raw() {
+    nsx "$ns" python3 -c "
+import socket, sys, time
+sock = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    return s
+def answer(s, limit=10):
+    s.settimeout(limit)
+    out = b''
+    while True:
+        try:
+            d = s.recv(65536)
+        except ConnectionResetError:
+            # the server closed with our excess bytes unread
+            return out.decode('utf-8', 'replace')
+        if not d:
+            return out.decode('utf-8', 'replace')
+        out += d
+$1" "$sock"
+}
+counter() { json_get "$(e6ctl "$ns" "$conf" -j counters)" "j['daemon']['$1']"; }
+
+# --- edge6ctl: usage and errors
+out=$(e6ctl "$ns" "$conf" bogus 2>&1)
+assert_eq "unknown command exits 1" 1 $?
+assert_match "unknown command: ERR lists the commands" \
+    "unknown command 'bogus' \(commands: status, counters, reload, help\)" "$out"
+out=$(nsx "$ns" "$EDGE6CTL" -s "$sock" 2>&1)
+assert_eq "no command exits 2" 2 $?
+assert_match "no command: usage hint" "Try 'edge6ctl --help'" "$out"
+out=$(nsx "$ns" "$EDGE6CTL" -s "$sock" -c "$conf" status 2>&1)
+assert_eq "-s with -c exits 2" 2 $?
+out=$(nsx "$ns" "$EDGE6CTL" --frobnicate status 2>&1)
+assert_eq "unknown option exits 2" 2 $?
+out=$(nsx "$ns" "$EDGE6CTL" -s "$sock" status counters 2>&1)
+assert_eq "two commands exit 2" 2 $?
+out=$(nsx "$ns" "$EDGE6CTL" -s "$E6_RUN/nothing-here.sock" status 2>&1)
+assert_eq "no daemon on the socket exits 3" 3 $?
+assert_match "no daemon: says so" "cannot connect to $E6_RUN/nothing-here.sock: .*is edge6d running" "$out"
+out=$(nsx "$ns" "$EDGE6CTL" -c "$conf" status 2>&1)
+assert_eq "-c CONF finds the socket" 0 $?
+printf 'nonsense {\n' >"$E6_WORK/bad.conf"
+out=$(nsx "$ns" "$EDGE6CTL" -c "$E6_WORK/bad.conf" status 2>&1)
+assert_eq "-c with a broken config exits 2" 2 $?
+assert_match "-c with a broken config prints FILE:LINE" "$E6_WORK/bad.conf:[0-9]+: " "$out"
+assert_match "edge6ctl --version" "^edge6ctl [0-9]" "$("$EDGE6CTL" --version)"
+out=$(e6ctl "$ns" "$conf" -j reload 2>&1)
+assert_eq "reload json: rejected argument exits 1" 1 $?
+
+bad0=$(counter control_bad_requests)
+
+# --- raw protocol
+a=$(raw 's = conn(); s.sendall(b"help\n"); print(answer(s))')
+assert_match "help: OK first" "^OK$" "$(printf '%s\n' "$a" | head -1)"
+a=$(raw 's = conn(); s.sendall(b"sta"); time.sleep(0.3); s.sendall(b"tus js"); time.sleep(0.3); s.sendall(b"on\n"); print(answer(s))')
+assert_eq "request in three pieces is answered" OK "$(printf '%s\n' "$a" | head -1)"
+assert_ok "request in pieces: JSON body valid" valid_json "$(printf '%s\n' "$a" | tail -n +2)"
+a=$(raw 's = conn(); s.sendall(b"counters"); s.shutdown(socket.SHUT_WR); print(answer(s))')
+assert_eq "request ended by shutdown instead of newline" OK "$(printf '%s\n' "$a" | head -1)"
+a=$(raw 's = conn(); s.sendall(b"status\r\n"); print(answer(s))')
+assert_eq "CRLF line ending accepted" OK "$(printf '%s\n' "$a" | head -1)"
+a=$(raw 's = conn(); s.sendall(b"x" * 300); print(answer(s))')
+assert_match "300-byte request: ERR too long" "^ERR request too long \(limit 256 bytes\)" "$a"
+a=$(raw 's = conn(); s.sendall(b"status\x00json\n"); print(answer(s))')
+assert_match "NUL in request: ERR" "^ERR request contains a control" "$a"
+a=$(raw 's = conn(); s.sendall(b"status \xff\n"); print(answer(s))')
+assert_match "non-ASCII in request: ERR" "^ERR request contains a control or non-ASCII" "$a"
+a=$(raw 's = conn(); s.sendall(b"\n"); print(answer(s))')
+assert_match "empty request: ERR" "^ERR empty request" "$a"
+a=$(raw 's = conn(); s.sendall(b"status yaml\n"); print(answer(s))')
+assert_match "bad argument: ERR names it" "^ERR bad argument 'yaml' to status" "$a"
+a=$(raw 's = conn(); s.sendall(b"status json please\n"); print(answer(s))')
+assert_match "extra argument: ERR" "^ERR too many arguments" "$a"
+a=$(raw 's = conn(); s.sendall(b"status\nstatus\nstatus\n"); print(answer(s).count("OK"))')
+assert_eq "one answer per connection" 1 "$a"
+bad1=$(counter control_bad_requests)
+# too long, NUL, 0xff, empty, yaml, extra
+assert_eq "control_bad_requests counts each bad request" "$((bad0 + 6))" "$bad1"
+
+# --- a client that never speaks is cut off after 2 s
+t0=$(counter control_timeouts)
+a=$(raw 's = conn(); t = time.time(); r = answer(s); print("%.1f %r" % (time.time() - t, r))')
+secs=${a%% *}
+if awk -v s="$secs" 'BEGIN { exit !(s >= 1.5 && s <= 4.0) }'; then ok "silent client closed after ${secs}s"; else
+    fail "silent client closed after ${secs}s (expected about 2 s): $a"; fi
+assert_eq "control_timeouts counted" "$((t0 + 1))" "$(counter control_timeouts)"
+
+# --- more clients than allowed: the 17th gets ERR busy, the loop stays responsive
+o0=$(counter control_overload)
+a=$(raw '
+held = [conn() for _ in range(16)]
+time.sleep(0.3)
+extra = conn()
+print(answer(extra, 3).strip())
+')
+assert_match "17th concurrent client: ERR busy" "^ERR busy" "$a"
+assert_eq "control_overload counted" "$((o0 + 1))" "$(counter control_overload)"
+# the held clients were closed when python exited; the daemon serves again
+assert_ok "daemon serves after the crowd leaves" e6ctl "$ns" "$conf" status
+
+# a flood of connections that never speak does not stop the daemon
+raw '
+import os
+held = []
+for _ in range(200):
+    try:
+        held.append(conn())
+    except OSError:
+        pass
+time.sleep(0.5)
+' >/dev/null 2>&1
+for _ in $(seq 30); do e6ctl "$ns" "$conf" status >/dev/null 2>&1 && break; sleep 0.1; done
+assert_ok "daemon serves after a connection flood" e6ctl "$ns" "$conf" status
+
+e6d_stop d
+e6_done
