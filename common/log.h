@@ -26,6 +26,13 @@ enum e6_log_target {
     E6_LOG_SYSLOG, /* daemonised */
 };
 
+/*
+ * Before any open, lines go to stderr with timestamps at level info.
+ * open/close are for the main thread while no other thread logs; e6_log*
+ * and e6_log_set_level may be called from any thread. Each line is one
+ * write(). Messages are cut at about 1 KiB with "...", and control
+ * characters, C1 controls and malformed UTF-8 are escaped (\n, \t, \xNN).
+ */
 void e6_log_open(const char *ident, enum e6_log_target target, enum e6_log_level level);
 void e6_log_set_level(enum e6_log_level level);
 enum e6_log_level e6_log_get_level(void);
@@ -63,9 +70,19 @@ struct e6_ratelimit {
         .interval_ms = (interval), .burst = (burst_)                                               \
     }
 
-/* Returns true when a line may be logged now (now_ms: monotonic). */
+/*
+ * Returns true when a line may be logged now (now_ms: monotonic). A false
+ * return counts the line in rl->suppressed, which the caller reports and
+ * clears (e6_log_rl does). interval_ms 0 disables limiting; burst 0 acts
+ * as 1. Not thread-safe: one limiter per thread (or per call site on the
+ * control plane).
+ */
 bool e6_ratelimit_ok(struct e6_ratelimit *rl, uint64_t now_ms);
-/* Log through a rate limiter; the clock is read inside. */
+/*
+ * Log through a rate limiter; the clock is read inside. A line below the
+ * current level spends no token. The first line let through after drops
+ * ends with " (N similar messages suppressed)".
+ */
 void e6_log_rl(struct e6_ratelimit *rl, enum e6_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
