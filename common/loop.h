@@ -38,16 +38,24 @@ uint64_t e6_monotonic_ms(void);
 int e6_loop_new(struct e6_loop **out);
 /* A loop whose clock is fake and starts at origin_ms. */
 int e6_loop_new_fake(struct e6_loop **out, uint64_t origin_ms);
-/* Frees the loop; does not close registered fds. */
+/* Frees the loop; does not close registered fds. Not from a callback. */
 void e6_loop_free(struct e6_loop *loop);
 
 /* Current time on the loop's clock (monotonic or fake), milliseconds. */
 uint64_t e6_loop_now(const struct e6_loop *loop);
 
-/* events: EPOLLIN / EPOLLOUT / ... 0 or -errno. */
+/*
+ * events: EPOLLIN / EPOLLOUT / ... 0 or -errno (-EEXIST when fd is already
+ * registered). Call e6_loop_del_fd before closing the fd: the loop keys
+ * registrations by fd number.
+ */
 int e6_loop_add_fd(struct e6_loop *loop, int fd, uint32_t events, e6_fd_cb cb, void *arg);
 int e6_loop_mod_fd(struct e6_loop *loop, int fd, uint32_t events);
-/* Safe to call from inside any callback, including for the fd being served. */
+/*
+ * Safe to call from inside any callback, including for the fd being served:
+ * events already fetched for a deleted fd are dropped, never delivered.
+ * 0 or -ENOENT.
+ */
 int e6_loop_del_fd(struct e6_loop *loop, int fd);
 
 void e6_timer_init(struct e6_timer *t, e6_timer_cb cb, void *arg);
@@ -63,7 +71,9 @@ uint64_t e6_loop_next_deadline(const struct e6_loop *loop);
 /*
  * Deliver signo through the loop's signalfd instead of asynchronously: the
  * signal is blocked in the calling thread's mask (call before starting other
- * threads so they inherit the mask). 0 or -errno.
+ * threads so they inherit the mask). It stays blocked after e6_loop_free.
+ * Adding a signal again replaces its callback. 0 or -errno (-EINVAL for
+ * SIGKILL, SIGSTOP or an invalid number).
  */
 int e6_loop_add_signal(struct e6_loop *loop, int signo, e6_signal_cb cb, void *arg);
 
@@ -74,11 +84,22 @@ int e6_loop_add_signal(struct e6_loop *loop, int signo, e6_signal_cb cb, void *a
  * with timeout 0.
  */
 int e6_loop_run_once(struct e6_loop *loop, int max_wait_ms);
-/* Run until e6_loop_stop(). 0 or -errno. */
+/*
+ * Run until e6_loop_stop(). 0 or -errno. A stop requested before the call
+ * makes it return at once. On a fake clock, whenever nothing is ready the
+ * clock jumps to the next timer; with no timer armed it returns -EDEADLK
+ * instead of spinning.
+ */
 int e6_loop_run(struct e6_loop *loop);
+/* Makes e6_loop_run return after the current callback batch. */
 void e6_loop_stop(struct e6_loop *loop);
 
-/* Fake clock only: move time forward by ms, firing due timers in order. */
+/*
+ * Fake clock only (no-op on a real one): move time forward by ms, firing
+ * due timers in (deadline, arming order), including timers armed by those
+ * callbacks if they fall within the new time. While a timer's callback
+ * runs, e6_loop_now() returns that timer's deadline.
+ */
 void e6_loop_advance(struct e6_loop *loop, uint64_t ms);
 
 #endif
