@@ -16,8 +16,8 @@
 
 #define E6_COUNTERS_MAX_BLOCKS 64
 
-struct e6_counters;          /* one module's set */
-struct e6_counter_registry;  /* every set in the process, for views */
+struct e6_counters;         /* one module's set */
+struct e6_counter_registry; /* every set in the process, for views */
 
 /* A thread's private block: index with the module's enum. */
 typedef struct {
