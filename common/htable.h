@@ -29,7 +29,11 @@ struct e6_hentry {
     uint8_t cls;
 };
 
-/* Called when the table evicts e to make room; the owner frees it. */
+/*
+ * Called when the table evicts e to make room (and by destroy); e is
+ * already unlinked and the owner frees it. It must not call back into the
+ * table's insert.
+ */
 typedef void (*e6_htable_evict_cb)(struct e6_hentry *e, void *arg);
 
 struct e6_htable {
@@ -59,13 +63,20 @@ int e6_htable_init(struct e6_htable *t, size_t max_entries, ptrdiff_t key_offset
 void e6_htable_destroy(struct e6_htable *t);
 
 struct e6_hentry *e6_htable_find(const struct e6_htable *t, const void *key);
-/* 0, -EEXIST (same key present), -ENOSPC (full of higher classes). */
+/*
+ * 0, -EEXIST (same key present), -ENOSPC (full of higher classes),
+ * -EINVAL (cls >= E6_HTABLE_CLASSES). The key must not change while e is
+ * in the table.
+ */
 int e6_htable_insert(struct e6_htable *t, struct e6_hentry *e, uint8_t cls);
-/* Unlinks e; the caller frees it. */
+/* Unlinks e; the caller frees it. No-op if e is not in the table. */
 void e6_htable_remove(struct e6_htable *t, struct e6_hentry *e);
 /* Mark e most recently used in its class. */
 void e6_htable_touch(struct e6_htable *t, struct e6_hentry *e);
+/* Moves e to class cls (as its most recently used); ignored if cls is invalid. */
 void e6_htable_set_class(struct e6_htable *t, struct e6_hentry *e, uint8_t cls);
+/* Least recently used entry of class cls, or NULL: for age-based expiry. */
+struct e6_hentry *e6_htable_oldest(const struct e6_htable *t, uint8_t cls);
 static inline size_t e6_htable_count(const struct e6_htable *t)
 {
     return t->count;
