@@ -86,8 +86,15 @@ static int connect_to(const char *path)
     memcpy(sun.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-        fprintf(stderr, "edge6ctl: cannot connect to %s: %s -- is edge6d running?\n", path,
-                strerror(errno));
+        int e = errno;
+        if (e == EACCES || e == EPERM)
+            fprintf(stderr,
+                    "edge6ctl: cannot connect to %s: %s -- run as root or as a member of the "
+                    "socket's group\n",
+                    path, strerror(e));
+        else
+            fprintf(stderr, "edge6ctl: cannot connect to %s: %s -- is edge6d running?\n", path,
+                    strerror(e));
         exit(EXIT_UNREACHABLE);
     }
     return fd;

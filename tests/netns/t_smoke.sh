@@ -121,6 +121,13 @@ assert_eq "Gid is $E6_RUN_USER's" "$gid $gid $gid $gid" "$(awk '/^Gid:/ {print $
 assert_eq "supplementary groups: only the primary" "$gid" "$(awk '/^Groups:/ {print $2$3}' "$status")"
 assert_eq "no_new_privs is set" 1 "$(awk '/^NoNewPrivs:/ {print $2}' "$status")"
 
+out=$(nsx "$ns" setpriv --reuid="$E6_RUN_USER" --regid="$(id -g "$E6_RUN_USER")" --clear-groups \
+    "$EDGE6CTL" -s "$sock" status 2>&1)
+assert_eq "edge6ctl works for the run user's group" 0 $?
+out=$(nsx "$ns" setpriv --reuid=54321 --regid=54321 --clear-groups "$EDGE6CTL" -s "$sock" status 2>&1)
+assert_eq "edge6ctl as an outsider: exit 3" 3 $?
+assert_match "edge6ctl as an outsider: permission denied, with a hint" \
+    "cannot connect to $sock: Permission denied -- run as root or as a member" "$out"
 assert_eq "socket mode 0660, group of the run user" "660 $(id -gn "$E6_RUN_USER")" "$(stat -c '%a %G' "$sock")"
 assert_eq "pid file holds the daemon's pid" "$pid" "$(cat "$pidfile")"
 assert_match "the log says ready" "ready: " "$(cat "$E6_WORK/d.log")"
