@@ -19,9 +19,9 @@
 typedef void (*conf_report_fn)(void *arg, const char *msg);
 
 struct conf_global {
-    char *user;           /* run as; default "edge6" */
-    char *control_socket; /* default E6_RUNDIR "/edge6d.sock" */
-    char *state_dir;      /* default E6_STATEDIR */
+    char *user;                  /* run as; default "edge6" */
+    char *control_socket;        /* default E6_RUNDIR "/edge6d.sock" */
+    char *state_dir;             /* default E6_STATEDIR */
     enum e6_log_level log_level; /* default info */
 };
 
@@ -70,11 +70,19 @@ struct conf {
 /*
  * Parse and validate. On success returns the config; on any error reports
  * every problem found through report (may be NULL) and returns NULL.
+ * Messages come in line order, "FILE:LINE: ..." ("FILE: ..." for the file
+ * as a whole: cannot open, too large); a syntax error ends the parse, so
+ * the messages stop there. The result holds only its own memory: nothing
+ * in it points into libconfuse or into text. Lines (the `line` fields) are
+ * those of each section's title.
+ *
+ * Not reentrant and not thread-safe: libconfuse's scanner is global. Load
+ * from one thread; a struct conf once loaded is read-only and may be read
+ * from any thread.
  */
 struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
 /* Same, from text in memory; name stands for the file in messages. */
-struct conf *conf_load_string(const char *text, const char *name, conf_report_fn report,
-                              void *arg);
+struct conf *conf_load_string(const char *text, const char *name, conf_report_fn report, void *arg);
 void conf_free(struct conf *c);
 
 const char *conf_tunnel_type_name(enum conf_tunnel_type t);

@@ -1,0 +1,843 @@
+/*
+ * conf/load: drives libconfuse over the schema and builds the immutable
+ * struct conf. libconfuse does the syntax; every value reaches us as a
+ * string through a validation callback, called while libconfuse's line
+ * counter is on that value, and is typed there (value.c), so one bad value
+ * is reported and parsing goes on. A section is assembled when its '}' is
+ * read (its validation callback), into our own struct, so nothing refers to
+ * libconfuse memory afterwards. Cross-field checks run on the result. All
+ * messages are collected, sorted by line and handed to the caller.
+ */
+#include "config.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/internal.h"
+
+/*
+ * A second section with an existing title replaces the first inside
+ * libconfuse (same slot, new cfg_t). To know which section just closed, we
+ * mark each one we have taken in a flags bit libconfuse does not use; the
+ * unmarked one is new.
+ */
+#define TAKEN_FLAG (1 << 30)
+
+struct error {
+    unsigned line;
+    size_t seq;
+    char *msg;
+};
+
+/* A value typed while its section is still open. */
+struct pend_opt {
+    const cfg_t *sec;
+    const struct conf_key_def *key;
+    unsigned line;
+    bool ok;
+    union conf_value v;
+};
+
+/* A finished section waiting for its parent's '}'. */
+struct pend_child {
+    const cfg_t *parent;
+    const struct conf_child_def *child;
+    void *elem;
+};
+
+struct loader {
+    const char *name;
+    struct conf_scan scan;
+    size_t next_close;
+    struct error *errs;
+    size_t n_errs, cap_errs;
+    bool too_many;
+    bool told_unclosed;
+    struct pend_opt *opts;
+    size_t n_opts, cap_opts;
+    struct pend_child *kids;
+    size_t n_kids, cap_kids;
+};
+
+/*
+ * libconfuse's scanner is process-wide state and its callbacks carry no user
+ * pointer, so one load runs at a time and finds its state here.
+ */
+static struct loader *cur;
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    size_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return true;
+    ncap = *cap ? 2 * *cap : 16;
+    p = realloc(*arr, ncap * size);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static void add_error(struct loader *L, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_error(struct loader *L, unsigned line, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (L->n_errs >= CONF_MAX_ERRORS) {
+        L->too_many = true;
+        return;
+    }
+    if (!grow((void **)&L->errs, &L->cap_errs, L->n_errs, sizeof(*L->errs))) {
+        L->too_many = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    L->errs[L->n_errs].msg = strdup(buf);
+    if (!L->errs[L->n_errs].msg) {
+        L->too_many = true;
+        return;
+    }
+    L->errs[L->n_errs].line = line;
+    L->errs[L->n_errs].seq = L->n_errs;
+    L->n_errs++;
+}
+
+static void check_error(void *arg, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void check_error(void *arg, unsigned line, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    add_error(arg, line, "%s", buf);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct error *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorted by line so the operator reads them top to bottom; then freed. */
+static void flush_errors(struct loader *L, conf_report_fn report, void *arg)
+{
+    char buf[1400];
+
+    qsort(L->errs, L->n_errs, sizeof(*L->errs), by_line);
+    for (size_t i = 0; i < L->n_errs; i++) {
+        if (L->errs[i].line)
+            snprintf(buf, sizeof(buf), "%s:%u: %s", L->name, L->errs[i].line, L->errs[i].msg);
+        else
+            snprintf(buf, sizeof(buf), "%s: %s", L->name, L->errs[i].msg);
+        if (report)
+            report(arg, buf);
+        free(L->errs[i].msg);
+    }
+    if (L->too_many && report) {
+        snprintf(buf, sizeof(buf), "%s: too many errors, stopped after %d", L->name,
+                 CONF_MAX_ERRORS);
+        report(arg, buf);
+    }
+    free(L->errs);
+    L->errs = NULL;
+    L->n_errs = L->cap_errs = 0;
+}
+
+/* ---- building the result ---- */
+
+static void free_section(const struct conf_section_def *d, void *base)
+{
+    char *b = base;
+
+    if (d->title == CONF_T_IFNAME) {
+        char *s;
+        memcpy(&s, b + d->off_title, sizeof(s));
+        free(s);
+    }
+    for (size_t i = 0; i < d->n_keys; i++) {
+        const struct conf_key_def *k = &d->keys[i];
+        if (k->kind == CONF_K_ABSPATH || k->kind == CONF_K_USER) {
+            char *s;
+            memcpy(&s, b + k->offset, sizeof(s));
+            free(s);
+        }
+    }
+    for (size_t i = 0; i < d->n_children; i++) {
+        const struct conf_child_def *cd = &d->children[i];
+        char *arr;
+        size_t n;
+        memcpy(&arr, b + cd->off_array, sizeof(arr));
+        memcpy(&n, b + cd->off_count, sizeof(n));
+        for (size_t j = 0; j < n; j++)
+            free_section(cd->def, arr + j * cd->def->size);
+        free(arr);
+    }
+}
+
+static const char *section_label(const cfg_t *sec, char *buf, size_t len)
+{
+    char q[CONF_QUOTE_BUF];
+
+    if (strcmp(sec->name, "root") == 0)
+        snprintf(buf, len, "the top level");
+    else if (sec->title)
+        snprintf(buf, len, "%s %s", sec->name, conf_quote(sec->title, q, sizeof(q)));
+    else
+        snprintf(buf, len, "%s", sec->name);
+    return buf;
+}
+
+static void missing_key(struct loader *L, const cfg_t *sec, const struct conf_key_def *k,
+                        unsigned line)
+{
+    char label[CONF_QUOTE_BUF + 32], want[256] = "VALUE";
+    size_t o = 0;
+
+    if (k->kind == CONF_K_ENUM) {
+        for (const struct conf_choice *c = k->choices; c->name && o < sizeof(want); c++)
+            o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%s", o ? " or " : "", c->name);
+    }
+    add_error(L, line, "%s has no %s (expected %s = %s)", section_label(sec, label, sizeof(label)),
+              k->name, k->name, want);
+}
+
+/*
+ * The pending entries of a section are the ones on top of each stack: a
+ * nested section takes its own when it closes, before its parent does.
+ */
+static struct pend_opt *find_opt(struct loader *L, const cfg_t *sec, const struct conf_key_def *k)
+{
+    for (size_t i = L->n_opts; i > 0 && L->opts[i - 1].sec == sec; i--)
+        if (L->opts[i - 1].key == k)
+            return &L->opts[i - 1];
+    return NULL;
+}
+
+/* Assemble section sec (definition d) whose title is on line; NULL only when out of memory. */
+static void *assemble(struct loader *L, const struct conf_section_def *d, const cfg_t *sec,
+                      unsigned line)
+{
+    char *elem = calloc(1, d->size);
+    char err[512];
+
+    if (!elem) {
+        add_error(L, line, "out of memory");
+        return NULL;
+    }
+    if (d != &conf_root_def) {
+        memcpy(elem + d->off_line, &line, sizeof(line));
+        if (!conf_title_parse(d, sec->title ? sec->title : "", elem, err, sizeof(err)))
+            add_error(L, line, "%s", err);
+    }
+    for (size_t i = 0; i < d->n_keys; i++) {
+        const struct conf_key_def *k = &d->keys[i];
+        struct pend_opt *p = find_opt(L, sec, k);
+        union conf_value v;
+
+        if (p) {
+            if (p->ok)
+                conf_value_store(k, &p->v, elem);
+        } else if (k->flags & CONF_KF_REQUIRED) {
+            missing_key(L, sec, k, line);
+        } else if (conf_value_parse(k, k->def, &v, err, sizeof(err))) {
+            conf_value_store(k, &v, elem);
+        } else {
+            add_error(L, 0, "built-in default: %s", err);
+        }
+    }
+    while (L->n_opts > 0 && L->opts[L->n_opts - 1].sec == sec) {
+        struct pend_opt *p = &L->opts[--L->n_opts];
+        conf_value_release(p->key, &p->v);
+    }
+
+    /* Children of sec are the run on top of the stack, in file order. */
+    size_t first = L->n_kids;
+    while (first > 0 && L->kids[first - 1].parent == sec)
+        first--;
+    for (size_t i = 0; i < d->n_children; i++) {
+        const struct conf_child_def *cd = &d->children[i];
+        size_t n = 0;
+        char *arr;
+
+        for (size_t j = first; j < L->n_kids; j++)
+            n += L->kids[j].child == cd;
+        if (n == 0)
+            continue;
+        arr = calloc(n, cd->def->size);
+        if (!arr) {
+            add_error(L, line, "out of memory");
+            continue;
+        }
+        n = 0;
+        for (size_t j = first; j < L->n_kids; j++) {
+            if (L->kids[j].child != cd)
+                continue;
+            memcpy(arr + n * cd->def->size, L->kids[j].elem, cd->def->size);
+            free(L->kids[j].elem);
+            L->kids[j].elem = NULL;
+            n++;
+        }
+        memcpy(elem + cd->off_array, &arr, sizeof(arr));
+        memcpy(elem + cd->off_count, &n, sizeof(n));
+    }
+    /* Anything left (out of memory above) is freed here. */
+    for (size_t j = first; j < L->n_kids; j++) {
+        if (L->kids[j].elem) {
+            free_section(L->kids[j].child->def, L->kids[j].elem);
+            free(L->kids[j].elem);
+        }
+    }
+    L->n_kids = first;
+    return elem;
+}
+
+static void drop_pending(struct loader *L)
+{
+    for (size_t i = 0; i < L->n_opts; i++)
+        conf_value_release(L->opts[i].key, &L->opts[i].v);
+    for (size_t i = 0; i < L->n_kids; i++) {
+        free_section(L->kids[i].child->def, L->kids[i].elem);
+        free(L->kids[i].elem);
+    }
+    free(L->opts);
+    free(L->kids);
+    L->opts = NULL;
+    L->kids = NULL;
+    L->n_opts = L->n_kids = 0;
+}
+
+/* ---- libconfuse callbacks ---- */
+
+static int on_option(cfg_t *sec, cfg_opt_t *opt)
+{
+    struct loader *L = cur;
+    const struct conf_section_def *d = conf_schema_section(sec->name);
+    const struct conf_key_def *k = d ? conf_schema_key(d, opt->name) : NULL;
+    unsigned line = (unsigned)sec->line;
+    struct pend_opt *p;
+    char err[512];
+
+    if (!L || !k)
+        return 0;
+    p = find_opt(L, sec, k);
+    if (p) {
+        add_error(L, line, "%s is set twice (first at line %u)", k->name, p->line);
+        return L->too_many ? -1 : 0;
+    }
+    if (!grow((void **)&L->opts, &L->cap_opts, L->n_opts, sizeof(*L->opts))) {
+        add_error(L, line, "out of memory");
+        return -1;
+    }
+    p = &L->opts[L->n_opts++];
+    p->sec = sec;
+    p->key = k;
+    p->line = line;
+    p->ok = conf_value_parse(k, cfg_opt_getnstr(opt, 0), &p->v, err, sizeof(err));
+    if (!p->ok)
+        add_error(L, line, "%s", err);
+    return L->too_many ? -1 : 0;
+}
+
+static cfg_t *newest_section(cfg_opt_t *opt)
+{
+    for (unsigned i = cfg_opt_size(opt); i > 0; i--) {
+        cfg_t *s = cfg_opt_getnsec(opt, i - 1);
+        if (s && !(s->flags & TAKEN_FLAG))
+            return s;
+    }
+    return NULL;
+}
+
+static int on_section(cfg_t *parent, cfg_opt_t *opt)
+{
+    struct loader *L = cur;
+    const struct conf_section_def *pd = conf_schema_section(parent->name);
+    const struct conf_child_def *cd = NULL;
+    cfg_t *sec = newest_section(opt);
+    unsigned line;
+    void *elem;
+
+    if (!L || !pd || !sec)
+        return 0;
+    for (size_t i = 0; i < pd->n_children; i++)
+        if (strcmp(pd->children[i].def->name, opt->name) == 0)
+            cd = &pd->children[i];
+    if (!cd)
+        return 0;
+    sec->flags |= TAKEN_FLAG;
+
+    /*
+     * libconfuse leaves a section's line at its '}'. The scanner saw the
+     * sections close in the same order; its record has the title's line.
+     */
+    line = (unsigned)sec->line;
+    if (L->next_close < L->scan.n_closes) {
+        const struct conf_span *sp = &L->scan.closes[L->next_close++];
+        if (sp->close_line == line)
+            line = sp->open_line;
+    }
+    elem = assemble(L, cd->def, sec, line);
+    if (!elem)
+        return -1;
+    if (!grow((void **)&L->kids, &L->cap_kids, L->n_kids, sizeof(*L->kids))) {
+        free_section(cd->def, elem);
+        free(elem);
+        add_error(L, line, "out of memory");
+        return -1;
+    }
+    L->kids[L->n_kids].parent = parent;
+    L->kids[L->n_kids].child = cd;
+    L->kids[L->n_kids].elem = elem;
+    L->n_kids++;
+    return L->too_many ? -1 : 0;
+}
+
+/* "user, control-socket, ... or tunnel": what may appear in a section. */
+static void expected_words(const struct conf_section_def *d, char *buf, size_t len)
+{
+    size_t n = d->n_keys + d->n_children, o = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o < len; i++) {
+        const char *w = i < d->n_keys ? d->keys[i].name : d->children[i - d->n_keys].def->name;
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", sep, w);
+    }
+}
+
+static void unknown_keyword(struct loader *L, cfg_t *cfg, const char *word, unsigned line)
+{
+    const struct conf_section_def *d = conf_schema_section(cfg->name);
+    bool top = d == &conf_root_def;
+    char q[CONF_QUOTE_BUF], label[CONF_QUOTE_BUF + 32], words[512], hint[64] = "";
+
+    conf_quote(word, q, sizeof(q));
+    if (!d) {
+        add_error(L, line, "unknown keyword %s", q);
+        return;
+    }
+    /* A top-level word inside a section usually means a '}' went missing. */
+    if (!top && (conf_schema_section(word) || conf_schema_key(&conf_root_def, word)))
+        snprintf(hint, sizeof(hint), "; is a \"}\" missing above?");
+    expected_words(d, words, sizeof(words));
+    if (top)
+        add_error(L, line, "unknown keyword %s (expected %s)", q, words);
+    else if (words[0])
+        add_error(L, line, "unknown keyword %s in %s (expected %s)%s", q,
+                  section_label(cfg, label, sizeof(label)), words, hint);
+    else
+        add_error(L, line, "unknown keyword %s in %s (%s sections take no settings yet)%s", q,
+                  section_label(cfg, label, sizeof(label)), d->name, hint);
+}
+
+static void unclosed(struct loader *L)
+{
+    if (!L->told_unclosed)
+        add_error(L, L->scan.unclosed_line,
+                  "\"{\" is never closed (missing \"}\" before the end of the file)");
+    L->told_unclosed = true;
+}
+
+/*
+ * Every message libconfuse produces comes here, with the line it is on. The
+ * common ones are reworded to say what was expected; any other is kept.
+ */
+static void on_error(cfg_t *cfg, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    struct loader *L = cur;
+    unsigned line = cfg && cfg->line > 0 ? (unsigned)cfg->line : 0;
+    const struct conf_section_def *d;
+    char q[CONF_QUOTE_BUF], buf[512];
+    const char *arg;
+    va_list aq;
+
+    if (!L)
+        return;
+    va_copy(aq, ap);
+    if (strcmp(fmt, "no such option '%s'") == 0) {
+        unknown_keyword(L, cfg, va_arg(aq, const char *), line);
+    } else if (strcmp(fmt, "missing equal sign after option '%s'") == 0) {
+        arg = va_arg(aq, const char *);
+        add_error(L, line, "%s takes a value: expected %s = VALUE", conf_quote(arg, q, sizeof(q)),
+                  arg);
+    } else if (strcmp(fmt, "missing title for section '%s'") == 0) {
+        arg = va_arg(aq, const char *);
+        d = conf_schema_section(arg);
+        add_error(L, line, "%s is a section: expected %s %s { ... }", conf_quote(arg, q, sizeof(q)),
+                  arg, d && d->title_help ? d->title_help : "NAME");
+    } else if (strcmp(fmt, "missing opening brace for section '%s'") == 0) {
+        arg = va_arg(aq, const char *);
+        d = conf_schema_section(arg);
+        add_error(L, line, "expected \"{\" after %s %s", arg,
+                  d && d->title_help ? d->title_help : "");
+    } else if (strcmp(fmt, "unexpected closing brace") == 0) {
+        add_error(L, line, "unexpected \"}\" (no section is open)");
+    } else if (strcmp(fmt, "unexpected token '%s'") == 0) {
+        add_error(L, line, "unexpected %s", conf_quote(va_arg(aq, const char *), q, sizeof(q)));
+    } else if (strcmp(fmt, "attempt to append to non-list option '%s'") == 0) {
+        arg = va_arg(aq, const char *);
+        add_error(L, line,
+                  "%s takes one value: write %s = VALUE, not +=", conf_quote(arg, q, sizeof(q)),
+                  arg);
+    } else if (strcmp(fmt, "premature end of file") == 0) {
+        if (L->scan.unclosed_line)
+            unclosed(L);
+        else
+            add_error(L, line, "unexpected end of file (a setting is incomplete)");
+    } else {
+        vsnprintf(buf, sizeof(buf), fmt, aq);
+        add_error(L, line, "%s", buf);
+    }
+    va_end(aq);
+}
+
+/* ---- cross-field checks ---- */
+
+struct titled {
+    const char *base;
+    const struct conf_section_def *def;
+    size_t index;
+};
+
+static int title_cmp(const struct titled *x, const struct titled *y)
+{
+    const char *a = x->base + x->def->off_title, *b = y->base + y->def->off_title;
+
+    if (x->def->title == CONF_T_PREFIX) {
+        struct e6_prefix p, q;
+        memcpy(&p, a, sizeof(p));
+        memcpy(&q, b, sizeof(q));
+        if (p.len != q.len)
+            return p.len < q.len ? -1 : 1;
+        return memcmp(&p.addr, &q.addr, sizeof(p.addr));
+    } else {
+        const char *s, *t;
+        memcpy(&s, a, sizeof(s));
+        memcpy(&t, b, sizeof(t));
+        return strcmp(s, t);
+    }
+}
+
+static bool title_valid(const struct titled *t)
+{
+    const char *field = t->base + t->def->off_title;
+
+    if (t->def->title == CONF_T_PREFIX) {
+        struct e6_prefix p;
+        memcpy(&p, field, sizeof(p));
+        return p.len <= 128;
+    } else {
+        const char *s;
+        memcpy(&s, field, sizeof(s));
+        return s != NULL;
+    }
+}
+
+static int by_title(const void *a, const void *b)
+{
+    const struct titled *x = a, *y = b;
+    int r = title_cmp(x, y);
+    if (r)
+        return r;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static const char *title_text(const struct titled *t, char *buf, size_t len)
+{
+    const char *field = t->base + t->def->off_title;
+
+    if (t->def->title == CONF_T_PREFIX) {
+        struct e6_prefix p;
+        memcpy(&p, field, sizeof(p));
+        return e6_prefix_format(&p, buf, len);
+    } else {
+        const char *s;
+        memcpy(&s, field, sizeof(s));
+        return conf_quote(s, buf, len);
+    }
+}
+
+/* Titles are unique among the sections of one kind in one parent. */
+static void check_duplicates(struct loader *L, const struct conf_section_def *d, const char *base,
+                             const char *where)
+{
+    for (size_t i = 0; i < d->n_children; i++) {
+        const struct conf_child_def *cd = &d->children[i];
+        const struct conf_section_def *cdef = cd->def;
+        const char *arr;
+        struct titled *t;
+        size_t n;
+
+        memcpy(&arr, base + cd->off_array, sizeof(arr));
+        memcpy(&n, base + cd->off_count, sizeof(n));
+        if (cdef->title != CONF_T_NONE && n > 1) {
+            t = calloc(n, sizeof(*t));
+            if (!t) {
+                add_error(L, 0, "out of memory");
+                return;
+            }
+            size_t m = 0;
+            /* Sections whose title was refused are not compared. */
+            for (size_t j = 0; j < n; j++) {
+                t[m] = (struct titled){arr + j * cdef->size, cdef, j};
+                m += title_valid(&t[m]);
+            }
+            qsort(t, m, sizeof(*t), by_title);
+            for (size_t j = 1; j < m; j++) {
+                size_t first = j - 1;
+                char tb[CONF_QUOTE_BUF];
+                unsigned line, first_line;
+                if (title_cmp(&t[first], &t[j]) != 0)
+                    continue;
+                while (first > 0 && title_cmp(&t[first - 1], &t[j]) == 0)
+                    first--;
+                memcpy(&line, t[j].base + cdef->off_line, sizeof(line));
+                memcpy(&first_line, t[first].base + cdef->off_line, sizeof(first_line));
+                add_error(L, line, "duplicate %s %s%s (first at line %u)", cdef->name,
+                          title_text(&t[j], tb, sizeof(tb)), where, first_line);
+            }
+            free(t);
+        }
+        for (size_t j = 0; j < n; j++) {
+            const char *child = arr + j * cdef->size;
+            char label[CONF_QUOTE_BUF + 32];
+            struct titled self = {child, cdef, j};
+            char tb[CONF_QUOTE_BUF];
+            if (cdef->n_children == 0)
+                continue;
+            if (cdef->title == CONF_T_NONE)
+                snprintf(label, sizeof(label), " in %s", cdef->name);
+            else if (title_valid(&self))
+                snprintf(label, sizeof(label), " in %s %s", cdef->name,
+                         title_text(&self, tb, sizeof(tb)));
+            else {
+                unsigned line;
+                memcpy(&line, child + cdef->off_line, sizeof(line));
+                snprintf(label, sizeof(label), " in the %s at line %u", cdef->name, line);
+            }
+            check_duplicates(L, cdef, child, label);
+        }
+    }
+}
+
+/* ---- opts for libconfuse, from the schema ---- */
+
+static void free_opts(cfg_opt_t *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; o[i].name; i++)
+        free_opts(o[i].subopts);
+    free(o);
+}
+
+static cfg_opt_t *build_opts(const struct conf_section_def *d)
+{
+    size_t n = d->n_keys + d->n_children;
+    cfg_opt_t *o = calloc(n + 1, sizeof(*o));
+    cfg_opt_t end = CFG_END();
+
+    if (!o)
+        return NULL;
+    /* All values are strings to libconfuse; value.c gives them their type. */
+    for (size_t i = 0; i < d->n_keys; i++) {
+        cfg_opt_t s = CFG_STR(d->keys[i].name, NULL, CFGF_NODEFAULT);
+        s.validcb = on_option;
+        o[i] = s;
+    }
+    for (size_t i = 0; i < d->n_children; i++) {
+        const struct conf_section_def *c = d->children[i].def;
+        cfg_opt_t *sub = build_opts(c);
+        int flags = CFGF_MULTI | (c->title != CONF_T_NONE ? CFGF_TITLE : 0);
+        if (!sub) {
+            free_opts(o);
+            return NULL;
+        }
+        cfg_opt_t s = CFG_SEC(c->name, sub, flags);
+        s.validcb = on_section;
+        o[d->n_keys + i] = s;
+    }
+    o[n] = end;
+    return o;
+}
+
+/* ---- entry points ---- */
+
+static struct conf *load(const char *text, size_t len, const char *name, conf_report_fn report,
+                         void *arg)
+{
+    struct loader L;
+    struct conf *c = NULL;
+    cfg_t *cfg = NULL;
+    cfg_opt_t *opts;
+    unsigned err_line = 0;
+    char err[256];
+
+    memset(&L, 0, sizeof(L));
+    L.name = name;
+    if (cur) {
+        add_error(&L, 0, "a configuration is already being loaded");
+        flush_errors(&L, report, arg);
+        return NULL;
+    }
+    if (!conf_scan(text, len, &L.scan, &err_line, err, sizeof(err))) {
+        add_error(&L, err_line, "%s", err);
+        goto out;
+    }
+    opts = build_opts(&conf_root_def);
+    if (opts)
+        cfg = cfg_init(opts, CFGF_NONE);
+    free_opts(opts);
+    if (!cfg) {
+        add_error(&L, 0, "out of memory");
+        goto out;
+    }
+    cfg_set_error_function(cfg, on_error);
+
+    cur = &L;
+    if (cfg_parse_buf(cfg, L.scan.text) == CFG_SUCCESS && !L.too_many)
+        c = assemble(&L, &conf_root_def, cfg, 0);
+    cur = NULL;
+    /* libconfuse takes the end of the file as the '}' of any open section. */
+    if (L.scan.unclosed_line)
+        unclosed(&L);
+    drop_pending(&L);
+    cfg_free(cfg);
+
+    if (c) {
+        c->path = strdup(name);
+        if (!c->path)
+            add_error(&L, 0, "out of memory");
+        check_duplicates(&L, &conf_root_def, (const char *)c, "");
+        conf_schema_check(c, check_error, &L);
+    }
+out:
+    if (L.n_errs || L.too_many) {
+        conf_free(c);
+        c = NULL;
+    }
+    flush_errors(&L, report, arg);
+    conf_scan_free(&L.scan);
+    return c;
+}
+
+struct conf *conf_load_string(const char *text, const char *name, conf_report_fn report, void *arg)
+{
+    return load(text ? text : "", text ? strlen(text) : 0, name ? name : "(string)", report, arg);
+}
+
+static void report_one(const char *path, conf_report_fn report, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void report_one(const char *path, conf_report_fn report, void *arg, const char *fmt, ...)
+{
+    char msg[512], line[1024];
+    va_list ap;
+
+    if (!report)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof(line), "%s: %s", path, msg);
+    report(arg, line);
+}
+
+struct conf *conf_load(const char *path, conf_report_fn report, void *arg)
+{
+    FILE *f = fopen(path, "r");
+    struct conf *c;
+    size_t len = 0, n;
+    char *text;
+
+    if (!f) {
+        report_one(path, report, arg, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    /* One byte more than allowed, to tell "exactly the limit" from "too big". */
+    text = malloc(CONF_MAX_FILE_SIZE + 1);
+    if (!text) {
+        fclose(f);
+        report_one(path, report, arg, "out of memory");
+        return NULL;
+    }
+    while ((n = fread(text + len, 1, CONF_MAX_FILE_SIZE + 1 - len, f)) > 0)
+        len += n;
+    if (ferror(f)) {
+        report_one(path, report, arg, "cannot read: %s", strerror(errno));
+        fclose(f);
+        free(text);
+        return NULL;
+    }
+    fclose(f);
+    if (len > CONF_MAX_FILE_SIZE) {
+        report_one(path, report, arg, "larger than %d bytes; is it the right file?",
+                   CONF_MAX_FILE_SIZE);
+        free(text);
+        return NULL;
+    }
+    c = load(text, len, path, report, arg);
+    free(text);
+    return c;
+}
+
+void conf_free(struct conf *c)
+{
+    if (!c)
+        return;
+    free_section(&conf_root_def, c);
+    free(c->path);
+    free(c);
+}
+
+const char *conf_tunnel_type_name(enum conf_tunnel_type t)
+{
+    switch (t) {
+    case CONF_TUNNEL_6IN4:
+        return "6in4";
+    case CONF_TUNNEL_6BED4:
+        return "6bed4";
+    }
+    return "unknown";
+}
+
+const struct conf_interface *conf_find_interface(const struct conf *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_interfaces; i++)
+        if (c->interfaces[i].name && strcmp(c->interfaces[i].name, name) == 0)
+            return &c->interfaces[i];
+    return NULL;
+}
+
+const struct conf_proxy *conf_find_proxy(const struct conf *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_proxies; i++)
+        if (c->proxies[i].name && strcmp(c->proxies[i].name, name) == 0)
+            return &c->proxies[i];
+    return NULL;
+}
+
+const struct conf_tunnel *conf_find_tunnel(const struct conf *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->n_tunnels; i++)
+        if (c->tunnels[i].name && strcmp(c->tunnels[i].name, name) == 0)
+            return &c->tunnels[i];
+    return NULL;
+}
