@@ -325,6 +325,30 @@ static void drop_pending(struct loader *L)
 
 /* ---- libconfuse callbacks ---- */
 
+/*
+ * libconfuse 3.3 looks a keyword up as a path ("proxy|rule",
+ * "tunnel=t0|type"), so a quoted keyword can reach into another section;
+ * what it sets there would be ignored. The option then is not one of the
+ * section's own.
+ */
+static bool owns(const cfg_t *sec, const cfg_opt_t *opt)
+{
+    for (size_t i = 0; sec->opts[i].name; i++)
+        if (&sec->opts[i] == opt)
+            return true;
+    return false;
+}
+
+static void foreign(struct loader *L, const cfg_opt_t *opt, unsigned line)
+{
+    char q[CONF_QUOTE_BUF];
+
+    add_error(L, line,
+              "%s can only be written inside its own section (a keyword may not "
+              "contain \"|\" or \"=\")",
+              conf_quote(opt->name, q, sizeof(q)));
+}
+
 static int on_option(cfg_t *sec, cfg_opt_t *opt)
 {
     struct loader *L = cur;
@@ -334,8 +358,12 @@ static int on_option(cfg_t *sec, cfg_opt_t *opt)
     struct pend_opt *p;
     char err[512];
 
-    if (!L || !k)
+    if (!L)
         return 0;
+    if (!k || !owns(sec, opt)) {
+        foreign(L, opt, line);
+        return L->too_many ? -1 : 0;
+    }
     p = find_opt(L, sec, k);
     if (p) {
         add_error(L, line, "%s is set twice (first at line %u)", k->name, p->line);
@@ -374,24 +402,30 @@ static int on_section(cfg_t *parent, cfg_opt_t *opt)
     unsigned line;
     void *elem;
 
-    if (!L || !pd || !sec)
+    if (!L)
         return 0;
-    for (size_t i = 0; i < pd->n_children; i++)
-        if (strcmp(pd->children[i].def->name, opt->name) == 0)
-            cd = &pd->children[i];
-    if (!cd)
-        return 0;
-    sec->flags |= TAKEN_FLAG;
 
     /*
-     * libconfuse leaves a section's line at its '}'. The scanner saw the
-     * sections close in the same order; its record has the title's line.
+     * libconfuse leaves a section's line at its '}' (and the parent's with
+     * it). The scanner saw the sections close in the same order; its record
+     * has the line of the title.
      */
-    line = (unsigned)sec->line;
+    line = (unsigned)parent->line;
     if (L->next_close < L->scan.n_closes) {
         const struct conf_span *sp = &L->scan.closes[L->next_close++];
         if (sp->close_line == line)
             line = sp->open_line;
+    }
+    if (!sec)
+        return 0;
+    sec->flags |= TAKEN_FLAG;
+
+    for (size_t i = 0; pd && i < pd->n_children; i++)
+        if (strcmp(pd->children[i].def->name, opt->name) == 0)
+            cd = &pd->children[i];
+    if (!cd || !owns(parent, opt)) {
+        foreign(L, opt, line);
+        return L->too_many ? -1 : 0;
     }
     elem = assemble(L, cd->def, sec, line);
     if (!elem)
@@ -497,6 +531,9 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
         add_error(L, line,
                   "%s takes one value: write %s = VALUE, not +=", conf_quote(arg, q, sizeof(q)),
                   arg);
+    } else if (strcmp(fmt, "no sub-section title/index for '%s'") == 0 ||
+               strcmp(fmt, "no sub-section '%s' in '%s'") == 0) {
+        add_error(L, line, "a keyword may not contain \"|\" or \"=\"");
     } else if (strcmp(fmt, "premature end of file") == 0) {
         if (L->scan.unclosed_line)
             unclosed(L);

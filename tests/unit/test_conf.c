@@ -431,6 +431,24 @@ static void test_unknown_keyword(void **state)
            NULL);
 }
 
+/* libconfuse takes a keyword with '|' or '=' for a path into another section. */
+static void test_keyword_path(void **state)
+{
+    (void)state;
+    expect("tunnel t0 { type = 6in4 }\n\"tunnel=t0|type\" = 6bed4\n",
+           "t.conf:2: \"type\" can only be written inside its own section (a keyword may not "
+           "contain \"|\" or \"=\")",
+           NULL);
+    expect("proxy eth0 {}\n\n\"proxy|rule\" 2001:db8::/64 {\n}\n",
+           "t.conf:3: \"rule\" can only be written inside its own section (a keyword may not "
+           "contain \"|\" or \"=\")",
+           NULL);
+    expect("\"proxy|rule\" 2001:db8::/64 {}\n",
+           "t.conf:1: a keyword may not contain \"|\" or \"=\"", NULL);
+    expect("proxy eth0 {}\n\"proxy=lan0|rule\" 2001:db8::/64 {}\n",
+           "t.conf:2: a keyword may not contain \"|\" or \"=\"", NULL);
+}
+
 static void test_wrong_type(void **state)
 {
     (void)state;
@@ -1076,6 +1094,7 @@ int main(void)
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_unknown_keyword),
+        cmocka_unit_test(test_keyword_path),
         cmocka_unit_test(test_wrong_type),
         cmocka_unit_test(test_bad_enum),
         cmocka_unit_test(test_bad_prefix),
