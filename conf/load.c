@@ -140,7 +140,8 @@ static void flush_errors(struct loader *L, conf_report_fn report, void *arg)
 {
     char buf[1400];
 
-    qsort(L->errs, L->n_errs, sizeof(*L->errs), by_line);
+    if (L->n_errs > 1)
+        qsort(L->errs, L->n_errs, sizeof(*L->errs), by_line);
     for (size_t i = 0; i < L->n_errs; i++) {
         if (L->errs[i].line)
             snprintf(buf, sizeof(buf), "%s:%u: %s", L->name, L->errs[i].line, L->errs[i].msg);
