@@ -442,6 +442,13 @@ union any_ent {
     struct e6_nl_netconf netconf;
 };
 
+static void want_resync(struct e6_nl *nl, const char *why)
+{
+    if (!nl->need_resync)
+        e6_info("netlink: %s; resynchronising", why);
+    nl->need_resync = true;
+}
+
 static void cache_upsert(struct e6_nl *nl, int kind, const void *e)
 {
     struct table *t = &nl->tab[kind];
@@ -449,8 +456,7 @@ static void cache_upsert(struct e6_nl *nl, int kind, const void *e)
     if (i == SIZE_MAX) {
         i = tab_add(t, e);
         if (i == SIZE_MAX) {
-            e6_err("netlink: out of memory caching an object; will resynchronise");
-            nl->need_resync = true;
+            want_resync(nl, "out of memory caching an object");
             return;
         }
         emit(nl, kind, E6_NL_NEW, NULL, tab_at(t, i));
@@ -533,25 +539,24 @@ static unsigned route_drop_nexthops(struct e6_nl_route *r, const struct e6_nl_ro
     return k;
 }
 
-#define ROUTE_BASE_MAX 16
-
-/* Copies of the cached routes sharing r's base; returns how many there are. */
-static size_t route_base_entries(const struct table *t, const struct e6_nl_route *r,
-                                 struct e6_nl_route *out, size_t max)
+/*
+ * Walks the cached routes sharing r's base (table, dst, src, metric):
+ * start with *cur = 0; returns the next index or SIZE_MAX at the end.
+ * The table must not change during the walk.
+ */
+static size_t route_base_next(const struct table *t, const struct e6_nl_route *r, uint32_t *cur)
 {
     if (t->n == 0)
-        return 0;
+        return SIZE_MAX;
     uint32_t h = key_hash(K_ROUTE, r);
-    size_t n = 0;
-    for (uint32_t i = t->bucket[h & (t->nbuckets - 1)]; i; i = t->next[i - 1]) {
-        const struct e6_nl_route *c = tab_at(t, i - 1);
-        if (t->hash[i - 1] != h || !route_same_base(c, r))
-            continue;
-        if (n < max)
-            memcpy(&out[n], c, sizeof *out);
-        n++;
+    uint32_t i = *cur ? t->next[*cur - 1] : t->bucket[h & (t->nbuckets - 1)];
+    for (; i; i = t->next[i - 1]) {
+        if (t->hash[i - 1] == h && route_same_base(tab_at(t, i - 1), r)) {
+            *cur = i;
+            return i - 1;
+        }
     }
-    return n;
+    return SIZE_MAX;
 }
 
 /* Replaces the route cached at i by nv, whose identity may differ. */
@@ -569,7 +574,7 @@ static void route_set(struct e6_nl *nl, size_t i, const struct e6_nl_route *nv)
     }
     if (tab_find(t, nv) != SIZE_MAX) {
         /* two cached routes would become one: no longer sure of either */
-        nl->need_resync = true;
+        want_resync(nl, "a route change merged two cached routes");
         cache_remove_at(nl, K_ROUTE, i);
         cache_upsert(nl, K_ROUTE, nv);
         return;
@@ -579,7 +584,7 @@ static void route_set(struct e6_nl *nl, size_t i, const struct e6_nl_route *nv)
     tab_del(t, i);
     size_t j = tab_add(t, nv);
     if (j == SIZE_MAX) {
-        nl->need_resync = true;
+        want_resync(nl, "out of memory caching a route");
         emit(nl, K_ROUTE, E6_NL_DEL, &old, NULL);
         return;
     }
@@ -595,56 +600,55 @@ static void route_remove(struct e6_nl *nl, const struct e6_nl_route *key)
 
 /*
  * RTM_NEWROUTE. A replace (NLM_F_REPLACE in the notification) took the
- * place of the route of the same kind (gateway or on-link) at this base.
- * Otherwise the route is new, or it is an ECMP group announced whole after
- * a sibling was added: then the previous version of the group is the
- * cached route at the base that shares a nexthop with it. Where the
- * kernel's choice cannot be known, a resync settles it.
+ * place of the first route of the same kind (gateway or on-link) at this
+ * base in the kernel's list, whose order we do not know: with a single
+ * candidate that is the one, with several a resync settles it (the kernel
+ * may even be left holding two identical routes). Otherwise the route is
+ * new, or it is an ECMP group announced whole after a sibling was added:
+ * then the previous version of the group is the cached route at the base
+ * that shares a nexthop with it.
  */
 static void route_event_new(struct e6_nl *nl, const struct e6_nl_route *r, bool replace)
 {
     struct table *t = &nl->tab[K_ROUTE];
-    struct e6_nl_route base[ROUTE_BASE_MAX];
-    size_t nb = route_base_entries(t, r, base, ROUTE_BASE_MAX);
-    if (nb > ROUTE_BASE_MAX) {
-        nl->need_resync = true;
-        nb = ROUTE_BASE_MAX;
-    }
-    size_t exact = tab_find(t, r);
+    uint32_t cur = 0;
+    size_t i;
     if (replace) {
-        if (exact != SIZE_MAX) {
-            route_set(nl, exact, r);
-            return;
-        }
-        const struct e6_nl_route *pick = NULL;
+        struct e6_nl_route pick;
         unsigned same_kind = 0;
-        for (size_t i = 0; i < nb; i++) {
-            if (route_has_gateway(&base[i]) == route_has_gateway(r)) {
-                pick = &base[i];
-                same_kind++;
-            }
+        while ((i = route_base_next(t, r, &cur)) != SIZE_MAX) {
+            const struct e6_nl_route *c = tab_at(t, i);
+            if (route_has_gateway(c) == route_has_gateway(r) && same_kind++ == 0)
+                memcpy(&pick, c, sizeof pick);
         }
         if (same_kind == 1) {
-            route_set(nl, tab_find(t, pick), r);
+            route_set(nl, tab_find(t, &pick), r);
             return;
         }
         if (same_kind > 1)
-            nl->need_resync = true;
+            want_resync(nl, "a route replace hit one of several equal routes");
         cache_upsert(nl, K_ROUTE, r);
         return;
     }
-    const struct e6_nl_route *prev[ROUTE_BASE_MAX];
+    enum { PREV_MAX = 4 };
+    struct e6_nl_route prev[PREV_MAX];
     size_t np = 0;
-    for (size_t i = 0; i < nb; i++) {
-        if (!same_key(K_ROUTE, &base[i], r) && route_shares_nexthop(&base[i], r))
-            prev[np++] = &base[i];
+    while ((i = route_base_next(t, r, &cur)) != SIZE_MAX) {
+        const struct e6_nl_route *c = tab_at(t, i);
+        if (same_key(K_ROUTE, c, r) || !route_shares_nexthop(c, r))
+            continue;
+        if (np == PREV_MAX) {
+            want_resync(nl, "an ECMP route overlaps many cached routes");
+            break;
+        }
+        memcpy(&prev[np++], c, sizeof prev[0]);
     }
-    if (exact == SIZE_MAX && np == 1) {
-        route_set(nl, tab_find(t, prev[0]), r);
+    if (np == 1 && tab_find(t, r) == SIZE_MAX) {
+        route_set(nl, tab_find(t, &prev[0]), r);
         return;
     }
-    for (size_t i = 0; i < np; i++)
-        route_remove(nl, prev[i]);
+    for (size_t k = 0; k < np; k++)
+        route_remove(nl, &prev[k]);
     cache_upsert(nl, K_ROUTE, r);
 }
 
@@ -658,11 +662,11 @@ static void route_event_del(struct e6_nl *nl, const struct e6_nl_route *r)
     struct table *t = &nl->tab[K_ROUTE];
     size_t i = tab_find(t, r);
     if (i == SIZE_MAX && r->nhcount > 0) {
-        struct e6_nl_route base[ROUTE_BASE_MAX];
-        size_t nb = route_base_entries(t, r, base, ROUTE_BASE_MAX);
-        for (size_t k = 0; k < nb && k < ROUTE_BASE_MAX && i == SIZE_MAX; k++) {
-            if (route_contains(&base[k], r))
-                i = tab_find(t, &base[k]);
+        /* a sibling other than the group's first nexthop */
+        uint32_t cur = 0;
+        while ((i = route_base_next(t, r, &cur)) != SIZE_MAX) {
+            if (route_contains(tab_at(t, i), r))
+                break;
         }
     }
     if (i == SIZE_MAX)
@@ -1333,6 +1337,11 @@ int e6_nl_resync(struct e6_nl *nl)
         dispatch(nl, &ev);
     }
     return 0;
+}
+
+bool e6_nl_resync_pending(const struct e6_nl *nl)
+{
+    return nl->need_resync;
 }
 
 int e6_nl_process(struct e6_nl *nl)

@@ -94,10 +94,16 @@ struct e6_nl_addr {
 struct e6_nl_nexthop {
     int ifindex;
     struct in6_addr gateway; /* :: when the destination is on-link */
-    uint8_t weight;          /* rtnh_hops + 1 for ECMP, 1 otherwise */
+    uint8_t weight;          /* relative ECMP weight (rtnh_hops + 1); 1 without ECMP */
     uint8_t flags;           /* RTNH_F_ONLINK ...; not LINKDOWN/DEAD: see the link */
 };
 
+/*
+ * One route as the kernel lists it. Several may share table, dst, src and
+ * metric (fe80::/64 on every link, one default route per RA router); they
+ * differ by nexthop. An ECMP group is one route with several nexthops,
+ * kept sorted by (ifindex, gateway). The lookup's answer is nh[0].
+ */
 struct e6_nl_route {
     uint32_t table;
     struct e6_prefix dst;
@@ -186,16 +192,25 @@ typedef void (*e6_nl_cb)(const struct e6_nl_event *ev, void *arg);
 int e6_nl_open(struct e6_nl **out);
 void e6_nl_free(struct e6_nl *nl);
 
-/* The event socket, for EPOLLIN. */
+/* The event socket, for EPOLLIN, level-triggered. */
 int e6_nl_fd(const struct e6_nl *nl);
 /*
  * Reads and applies pending events, resynchronising after an overrun.
  * 0, or -errno when the socket failed or a needed resync could not
- * complete (it is retried on the next call).
+ * complete. Single-threaded: call it from the thread that owns nl.
  */
 int e6_nl_process(struct e6_nl *nl);
-/* Dumps every table into the caches now; reports differences and RESYNC. */
+/*
+ * Dumps every table into the caches now (after discarding queued events,
+ * which the dump supersedes); reports differences and RESYNC. 0 or -errno.
+ */
 int e6_nl_resync(struct e6_nl *nl);
+/*
+ * true when a resync is owed (an overrun, or a kernel change our caches
+ * could not follow exactly) and the last attempt failed: the fd may stay
+ * quiet, so the caller should retry e6_nl_resync() from a timer.
+ */
+bool e6_nl_resync_pending(const struct e6_nl *nl);
 /*
  * Receive buffer of the event socket in bytes (the kernel doubles it and
  * enforces a minimum). Opened with 4 MiB; privileged callers get that
@@ -233,9 +248,9 @@ int e6_nl_link_by_name(const struct e6_nl *nl, const char *name, struct e6_nl_li
 size_t e6_nl_links(const struct e6_nl *nl, struct e6_nl_link *out, size_t max);
 
 /*
- * The IPv6 addresses of a link (ifindex 0: of every link): copies up to
- * max into out, returns how many there are. Lifetimes count down from the
- * kernel's last report.
+ * The IPv6 addresses of a link (ifindex 0: of every link), in no
+ * particular order: copies up to max into out, returns how many there
+ * are. Lifetimes count down from the kernel's last report.
  */
 size_t e6_nl_addrs(const struct e6_nl *nl, int ifindex, struct e6_nl_addr *out, size_t max);
 /* 0 or -ENOENT */
@@ -243,9 +258,12 @@ int e6_nl_addr_get(const struct e6_nl *nl, int ifindex, const struct in6_addr *a
                    struct e6_nl_addr *out);
 /*
  * The link-local address of a link to use as a source (RAs, NAs): the
- * first fe80::/10 address that finished DAD. 0; -EAGAIN when the only
- * link-local addresses are still tentative; -ENOENT when there is none
- * usable (none at all, or only dadfailed ones).
+ * lowest fe80::/10 address that finished DAD (optimistic ones count), so
+ * the choice is stable. 0; -EAGAIN when the only link-local addresses are
+ * still tentative; -ENOENT when there is none usable (none at all, or only
+ * dadfailed ones). The kernel announces an address it configured itself
+ * only when its DAD is over, so during that DAD this is -ENOENT too; the
+ * ADDR event that follows says when to ask again.
  */
 int e6_nl_link_local(const struct e6_nl *nl, int ifindex, struct in6_addr *out);
 
@@ -258,9 +276,12 @@ int e6_nl_netconf_get(const struct e6_nl *nl, int ifindex, struct e6_nl_netconf 
  * Longest-prefix match of dst over the cached IPv6 routes of one table
  * (0 means main), like the kernel's FIB lookup without policy rules:
  * longest prefix first, then lowest metric. Source-specific routes are
- * skipped. The winner may be a reject route (type RTN_UNREACHABLE ...,
- * nhcount 0): the caller decides what "unreachable" means to it.
- * 0 or -ENOENT (no route covers dst, not even a default).
+ * skipped, and so is the kernel's choice between equal routes on several
+ * links (fe80::/64), which needs an outgoing interface. The winner may be
+ * a reject route (type RTN_UNREACHABLE ..., nhcount 0): the caller decides
+ * what "unreachable" means to it. The answer is nh[0].ifindex and
+ * nh[0].gateway. A linear scan: fine for an edge box's table, not for a
+ * full BGP feed. 0 or -ENOENT (no route covers dst, not even a default).
  */
 int e6_nl_route_lookup(const struct e6_nl *nl, const struct in6_addr *dst, uint32_t table,
                        struct e6_nl_route *out);

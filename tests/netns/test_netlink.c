@@ -676,6 +676,21 @@ static bool lookup_is(const char *dst, uint32_t table, const char *prefix, uint3
     return r.metric == metric && e6_prefix_equal(&r.dst, &p);
 }
 
+/* routes in main with exactly this destination */
+static int count_routes(const char *prefix)
+{
+    struct e6_prefix p = P(prefix);
+    size_t n = e6_nl_routes(nl, E6_NL_TABLE_MAIN, NULL, 0);
+    struct e6_nl_route *v = calloc(n + 1, sizeof *v);
+    assert_non_null(v);
+    e6_nl_routes(nl, E6_NL_TABLE_MAIN, v, n);
+    int c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += e6_prefix_equal(&v[i].dst, &p);
+    free(v);
+    return c;
+}
+
 static struct e6_nl_route_spec spec(const char *prefix, int ifindex, const char *gw)
 {
     struct e6_nl_route_spec s;
@@ -800,6 +815,52 @@ static void test_routes_and_lpm(void **state)
     assert_true(e6_addr_equal(&r.nh[0].gateway, &gw3));
     assert_matches_kernel();
 
+    /* siblings appended to a gateway route make one ECMP route, not several */
+    SH("ip -6 route add 2001:db8:41::/48 via 2001:db8:10::2 dev e6r0");
+    SH("ip -6 route append 2001:db8:41::/48 via 2001:db8:10::3 dev e6r0");
+    SH("ip -6 route append 2001:db8:41::/48 via 2001:db8:10::4 dev e6r0");
+    WAIT_FOR(lookup("2001:db8:41::1", 0).nhcount == 3);
+    assert_int_equal(count_routes("2001:db8:41::/48"), 1);
+    /* removing the first sibling changes which nexthop names the route */
+    SH("ip -6 route del 2001:db8:41::/48 via 2001:db8:10::2 dev e6r0");
+    WAIT_FOR(lookup("2001:db8:41::1", 0).nhcount == 2);
+    assert_true(e6_addr_equal(&lookup("2001:db8:41::1", 0).nh[0].gateway, &gw3));
+    assert_int_equal(count_routes("2001:db8:41::/48"), 1);
+    /* a replace turns the group back into a single route */
+    struct e6_nl_route_spec s41 = spec("2001:db8:41::/48", ifi, "2001:db8:10::5");
+    assert_int_equal(e6_nl_route_add(nl, &s41, true), 0);
+    WAIT_FOR(lookup("2001:db8:41::1", 0).nhcount == 1);
+    struct in6_addr gw5 = A("2001:db8:10::5");
+    assert_true(e6_addr_equal(&lookup("2001:db8:41::1", 0).nh[0].gateway, &gw5));
+    assert_int_equal(count_routes("2001:db8:41::/48"), 1);
+    assert_matches_kernel();
+
+    /* equal on-link routes on two links are two routes */
+    mk_dummy("e6r1");
+    SH("ip link set e6r1 up");
+    WAIT_FOR(link_of("e6r1").up);
+    SH("ip -6 route add 2001:db8:42::/64 dev e6r0 metric 300");
+    SH("ip -6 route append 2001:db8:42::/64 dev e6r1 metric 300");
+    WAIT_FOR(count_routes("2001:db8:42::/64") == 2);
+    SH("ip -6 route del 2001:db8:42::/64 dev e6r1 metric 300");
+    WAIT_FOR(count_routes("2001:db8:42::/64") == 1);
+    assert_int_equal(lookup("2001:db8:42::1", 0).nh[0].ifindex, ifi);
+    /* which of them a replace hits is the kernel's secret: a resync tells */
+    SH("ip -6 route append 2001:db8:42::/64 dev e6r1 metric 300");
+    WAIT_FOR(count_routes("2001:db8:42::/64") == 2);
+    struct e6_nl_stats st0, st1;
+    e6_nl_get_stats(nl, &st0);
+    SH("ip -6 route replace 2001:db8:42::/64 dev e6r1 metric 300");
+    settle(150);
+    e6_nl_get_stats(nl, &st1);
+    assert_int_equal(st1.resyncs, st0.resyncs + 1);
+    assert_int_equal(st1.overruns, st0.overruns);
+    assert_false(e6_nl_resync_pending(nl));
+    assert_int_equal(lookup("2001:db8:42::1", 0).nh[0].ifindex, ifindex_of("e6r1"));
+    assert_matches_kernel();
+    SH("ip link del e6r1");
+    SH("ip -6 route del 2001:db8:41::/48");
+
     /* deletes through our helper, reject routes included */
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (all[i] == &s64)
@@ -822,6 +883,34 @@ static void test_routes_and_lpm(void **state)
     assert_int_equal(e6_nl_routes(nl, 1000, NULL, 0), 0);
     assert_int_equal(lookup("2001:db8:40::1", 0).metric, UINT32_MAX);
     assert_false(rec.bad_event);
+    assert_matches_kernel();
+}
+
+/* 24 links each with their fe80::/64 and ff00::/8: many routes, one base */
+static void test_many_equal_routes(void **state)
+{
+    settle(100);
+    struct e6_nl_stats st0, st1;
+    e6_nl_get_stats(nl, &st0);
+    int before = count_routes("fe80::/64");
+    for (int i = 0; i < 24; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "e6m%d", i);
+        mk_dummy(name);
+        SH("ip link set %s up", name);
+    }
+    WAIT_FOR(count_routes("fe80::/64") == before + 24);
+    e6_nl_get_stats(nl, &st1);
+    assert_int_equal(st1.resyncs, st0.resyncs);
+    assert_matches_kernel();
+    for (int i = 0; i < 24; i += 2)
+        SH("ip link set e6m%d down", i);
+    WAIT_FOR(count_routes("fe80::/64") == before + 12);
+    for (int i = 0; i < 24; i++)
+        SH("ip link del e6m%d", i);
+    WAIT_FOR(count_routes("fe80::/64") == before);
+    e6_nl_get_stats(nl, &st1);
+    assert_int_equal(st1.resyncs, st0.resyncs);
     assert_matches_kernel();
 }
 
@@ -1205,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_addr_rejected),
         cmocka_unit_test(test_tentative_and_link_local),
         cmocka_unit_test(test_routes_and_lpm),
+        cmocka_unit_test(test_many_equal_routes),
         cmocka_unit_test(test_route_rejected),
         cmocka_unit_test(test_proxy_entries),
         cmocka_unit_test(test_neighbour_entries),
