@@ -690,7 +690,8 @@ static size_t make_pkt(uint8_t *out, const struct golden *g, const uint8_t *ext,
     struct e6_ip6_hdr h = {
         .src = *g->src, .dst = *g->dst, .hop_limit = 255, .next_header = ext_len ? first_nh : 58};
     assert_int_equal(e6_ip6_write_hdr(out, 40, &h, ext_len + g->len), 0);
-    memcpy(out + 40, ext, ext_len);
+    if (ext_len)
+        memcpy(out + 40, ext, ext_len);
     memcpy(out + 40 + ext_len, g->icmp, g->len);
     return 40 + ext_len + g->len;
 }
