@@ -146,7 +146,7 @@ struct conf_span {
 
 struct conf_scan {
     char *text;               /* the input with every comment blanked, NUL-terminated */
-    struct conf_span *closes; /* sections in the order their '}' comes */
+    struct conf_span *closes; /* sections in the order their '}' comes (or the end) */
     size_t n_closes;
     unsigned unclosed_line; /* line of the innermost '{' never closed, or 0 */
 };

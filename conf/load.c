@@ -740,6 +740,9 @@ static struct conf *load(const char *text, size_t len, const char *name, conf_re
         add_error(&L, err_line, "%s", err);
         goto out;
     }
+    /* libconfuse would take the end of the file for the missing '}'. */
+    if (L.scan.unclosed_line)
+        unclosed(&L);
     opts = build_opts(&conf_root_def);
     if (opts)
         cfg = cfg_init(opts, CFGF_NONE);
@@ -754,9 +757,6 @@ static struct conf *load(const char *text, size_t len, const char *name, conf_re
     if (cfg_parse_buf(cfg, L.scan.text) == CFG_SUCCESS && !L.too_many)
         c = assemble(&L, &conf_root_def, cfg, 0);
     cur = NULL;
-    /* libconfuse takes the end of the file as the '}' of any open section. */
-    if (L.scan.unclosed_line)
-        unclosed(&L);
     drop_pending(&L);
     cfg_free(cfg);
 

@@ -304,6 +304,13 @@ bool conf_scan(const char *text, size_t len, struct conf_scan *out, unsigned *er
         }
     }
     out->unclosed_line = s.depth ? s.stack[s.depth - 1].line : 0;
+    /* libconfuse closes what is still open at the end, innermost first. */
+    while (s.depth > 0) {
+        if (!close_brace(&s)) {
+            conf_scan_free(out);
+            return false;
+        }
+    }
     return true;
 }
 

@@ -678,6 +678,13 @@ static void test_syntax(void **state)
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
     expect("interface lan0 {\n}\ntunnel t {\n  type = 6in4\n",
            "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
+    /* the sections the end of the file closes still have the line of their title */
+    expect("log-level = loud\nproxy eth0 {\n  rule 2001:db8::1/64 {\n",
+           "t.conf:1: log-level \"loud\" is not one of err, warning, notice, info, debug",
+           "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)",
+           "t.conf:3: rule \"2001:db8::1/64\": host bits set beyond /64; did you mean "
+           "2001:db8::/64?",
+           NULL);
     expect("interface lan0 {\nproxy eth0 {\n}\n",
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)",
            "t.conf:2: unknown keyword \"proxy\" in interface \"lan0\" (interface sections take no "
@@ -1068,12 +1075,14 @@ static void test_scan(void **state)
     /* lists are not sections; sections close innermost first */
     t = "k = {a,\nb}\np x {\n  r\n  y {\n  }\n}\nq {\n";
     assert_true(conf_scan(t, strlen(t), &s, &line, err, sizeof(err)));
-    assert_int_equal(s.n_closes, 2);
     assert_int_equal(s.closes[0].open_line, 5);
     assert_int_equal(s.closes[0].close_line, 6);
     assert_int_equal(s.closes[1].open_line, 3);
     assert_int_equal(s.closes[1].close_line, 7);
     assert_int_equal(s.unclosed_line, 8);
+    assert_int_equal(s.n_closes, 3);
+    assert_int_equal(s.closes[2].open_line, 8);
+    assert_int_equal(s.closes[2].close_line, 9);
     conf_scan_free(&s);
 
     /* "#" and "//" inside strings, "//" inside an unquoted word are not comments */
