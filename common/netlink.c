@@ -462,8 +462,11 @@ static void cache_upsert(struct e6_nl *nl, int kind, const void *e)
         emit(nl, kind, E6_NL_NEW, NULL, tab_at(t, i));
         return;
     }
-    if (same_val(kind, tab_at(t, i), e))
+    if (same_val(kind, tab_at(t, i), e)) {
+        /* lifetimes refreshed by less than the slack: keep them exact, say nothing */
+        memcpy(tab_at(t, i), e, t->esize);
         return;
+    }
     union any_ent old;
     memcpy(&old, tab_at(t, i), t->esize);
     memcpy(tab_at(t, i), e, t->esize);
@@ -536,6 +539,8 @@ static unsigned route_drop_nexthops(struct e6_nl_route *r, const struct e6_nl_ro
     }
     memset(&r->nh[k], 0, (r->nhcount - k) * sizeof r->nh[0]);
     r->nhcount = (uint8_t)k;
+    if (k == 1)
+        r->nh[0].weight = 1; /* a lone survivor is listed as a plain route */
     return k;
 }
 
