@@ -1270,27 +1270,41 @@ static int dump_kind(struct e6_nl *nl, int kind, struct table *out)
 }
 
 /*
- * Replaces the cache of one kind by a fresh dump and reports the
- * differences: the cache already holds the new state when callbacks run.
+ * Installs fresh dumps (tables indexed by kind; they receive the old
+ * contents) and reports the differences. Callbacks see the new state
+ * throughout. Removals go first, children before parents (routes,
+ * addresses, netconf, then links), and additions after, parents first,
+ * as the kernel's own events would have told them.
  */
-static void reconcile(struct e6_nl *nl, int kind, struct table *fresh)
+static void reconcile(struct e6_nl *nl, struct table fresh[K_COUNT])
 {
-    struct table old = nl->tab[kind];
-    nl->tab[kind] = *fresh;
-    tab_init(fresh, kind);
-    struct table *cur = &nl->tab[kind];
-    for (size_t i = 0; i < old.n; i++) {
-        if (tab_find(cur, tab_at(&old, i)) == SIZE_MAX)
-            emit(nl, kind, E6_NL_DEL, tab_at(&old, i), NULL);
+    static const int parents_first[K_COUNT] = {K_LINK, K_NETCONF, K_ADDR, K_ROUTE};
+    for (int k = 0; k < K_COUNT; k++) {
+        struct table t = nl->tab[k];
+        nl->tab[k] = fresh[k];
+        fresh[k] = t; /* now the old contents */
     }
-    for (size_t i = 0; i < cur->n; i++) {
-        size_t j = tab_find(&old, tab_at(cur, i));
-        if (j == SIZE_MAX)
-            emit(nl, kind, E6_NL_NEW, NULL, tab_at(cur, i));
-        else if (!same_val(kind, tab_at(&old, j), tab_at(cur, i)))
-            emit(nl, kind, E6_NL_CHANGE, tab_at(&old, j), tab_at(cur, i));
+    for (int o = K_COUNT - 1; o >= 0; o--) {
+        int k = parents_first[o];
+        const struct table *old = &fresh[k];
+        for (size_t i = 0; i < old->n; i++) {
+            if (tab_find(&nl->tab[k], tab_at(old, i)) == SIZE_MAX)
+                emit(nl, k, E6_NL_DEL, tab_at(old, i), NULL);
+        }
     }
-    tab_free(&old);
+    for (int o = 0; o < K_COUNT; o++) {
+        int k = parents_first[o];
+        const struct table *old = &fresh[k], *cur = &nl->tab[k];
+        for (size_t i = 0; i < cur->n; i++) {
+            size_t j = tab_find(old, tab_at(cur, i));
+            if (j == SIZE_MAX)
+                emit(nl, k, E6_NL_NEW, NULL, tab_at(cur, i));
+            else if (!same_val(k, tab_at(old, j), tab_at(cur, i)))
+                emit(nl, k, E6_NL_CHANGE, tab_at(old, j), tab_at(cur, i));
+        }
+    }
+    for (int k = 0; k < K_COUNT; k++)
+        tab_free(&fresh[k]);
 }
 
 /* Throws away queued events: the dump that follows supersedes them. */
@@ -1314,7 +1328,7 @@ static void drain_events(struct e6_nl *nl)
 
 int e6_nl_resync(struct e6_nl *nl)
 {
-    /* links first so that address and route events name known links */
+    /* one table after the other: what changes in between arrives as events */
     static const int order[K_COUNT] = {K_LINK, K_NETCONF, K_ADDR, K_ROUTE};
     struct table fresh[K_COUNT];
     for (int k = 0; k < K_COUNT; k++)
@@ -1331,8 +1345,7 @@ int e6_nl_resync(struct e6_nl *nl)
         e6_warn("netlink: resynchronisation failed: %s", strerror(-err));
         return err;
     }
-    for (int i = 0; i < K_COUNT; i++)
-        reconcile(nl, order[i], &fresh[order[i]]);
+    reconcile(nl, fresh);
     if (nl->opened) {
         nl->stats.resyncs++;
         struct e6_nl_event ev;

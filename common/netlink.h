@@ -156,6 +156,8 @@ enum e6_nl_action {
  * One change. The pointers are valid only during the callback. ifindex is
  * the link's / address's / netconf's interface, and for a route the
  * interface of its first nexthop (0 for reject routes); 0 for RESYNC.
+ * Order is the kernel's: a link comes before its addresses and routes and
+ * goes after them, but its netconf is announced before the link itself.
  */
 struct e6_nl_event {
     enum e6_nl_kind kind;

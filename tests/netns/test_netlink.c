@@ -207,6 +207,23 @@ static void on_event(const struct e6_nl_event *ev, void *arg)
         r->bad_event = true;
         return;
     }
+    /*
+     * Callbacks see the new state: a link's addresses and routes come after
+     * it and go before it. (Its netconf may come first: the kernel sends it
+     * while registering the device, before announcing the link.)
+     */
+    struct e6_nl_link l;
+    if ((ev->kind == E6_NL_ADDR || ev->kind == E6_NL_ROUTE) && ev->action != E6_NL_DEL &&
+        ev->ifindex > 0 && e6_nl_link_by_index(nl, ev->ifindex, &l) != 0) {
+        fprintf(stderr, "event kind %d action %d for ifindex %d before its link\n", ev->kind,
+                ev->action, ev->ifindex);
+        r->bad_event = true;
+    }
+    if (ev->kind == E6_NL_LINK && ev->action == E6_NL_DEL &&
+        (e6_nl_addrs(nl, ev->ifindex, NULL, 0) != 0 || e6_nl_forwarding(nl, ev->ifindex) >= 0)) {
+        fprintf(stderr, "link %d deleted before its objects\n", ev->ifindex);
+        r->bad_event = true;
+    }
     bool ok = (ev->action == E6_NL_NEW && !old && cur) ||
               (ev->action == E6_NL_CHANGE && old && cur) ||
               (ev->action == E6_NL_DEL && old && !cur);
@@ -1277,8 +1294,29 @@ static void test_enobufs_resync(void **state)
     assert_addrs_match_ip("e6o0", ifi, 0);
     assert_false(link_of("e6o0").up);
     assert_int_equal(rec.mirror, (int)e6_nl_addrs(nl, ifi, NULL, 0));
+
+    /* a link deleted during an overrun: its addresses go before it does */
+    SH("ip link set e6o0 up");
+    WAIT_FOR(link_of("e6o0").up);
+    settle(100);
+    unsigned ldel = nev(E6_NL_LINK, E6_NL_DEL);
+    assert_int_equal(e6_nl_set_rcvbuf(nl, 1), 0);
+    for (unsigned i = 0; i < 300; i++) {
+        struct in6_addr a = A("2001:db8:71::");
+        a.s6_addr[14] = (uint8_t)(i >> 8);
+        a.s6_addr[15] = (uint8_t)i;
+        assert_int_equal(e6_nl_addr_add(nl, ifi, &a, 64, &nodad), 0);
+    }
     SH("ip link del e6o0");
-    WAIT_FOR(ifindex_of("e6o0") == 0);
+    assert_int_equal(e6_nl_set_rcvbuf(nl, 4 << 20), 0);
+    settle(200);
+    e6_nl_get_stats(nl, &st1);
+    assert_true(st1.resyncs > st0.resyncs);
+    assert_int_equal(ifindex_of("e6o0"), 0);
+    assert_int_equal(nev(E6_NL_LINK, E6_NL_DEL), ldel + 1);
+    assert_int_equal(e6_nl_addrs(nl, ifi, NULL, 0), 0);
+    assert_int_equal(rec.mirror, 0);
+    assert_false(rec.bad_event);
     rec.watch_ifindex = 0;
     assert_matches_kernel();
 }
