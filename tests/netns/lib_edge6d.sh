@@ -17,6 +17,8 @@
 
 E6_RUN_USER=${E6_RUN_USER:-nobody}
 E6_EXAMPLE_CONF=${E6_EXAMPLE_CONF:-$E6_SRCDIR/conf/edge6d.conf}
+# the system's python: a version-manager shim in PATH costs ~0.4 s a call
+E6_PY=${E6_PY:-$(command -v /usr/bin/python3 || command -v python3)}
 E6_RUN=$E6_WORK/run
 E6_STATE=$E6_WORK/state
 
@@ -105,10 +107,10 @@ e6d_stop() {
 }
 
 json_get() {
-    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+    "$E6_PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# valid_json TEXT: python3 -m json.tool accepts it.
+# valid_json TEXT: "$E6_PY" -m json.tool accepts it.
 valid_json() {
-    printf '%s' "$1" | python3 -m json.tool >/dev/null
+    printf '%s' "$1" | "$E6_PY" -m json.tool >/dev/null
 }

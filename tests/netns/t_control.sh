@@ -15,7 +15,7 @@ e6d_run d "$ns" "$conf"
 # raw CLIENT-SCRIPT: run python with `sock` bound to the socket path and
 # helpers `conn()` and `answer(s)` (everything until the server closes).
 raw() {
-    nsx "$ns" python3 -c "
+    nsx "$ns" "$E6_PY" -c "
 import socket, sys, time
 sock = sys.argv[1]
 def conn():
