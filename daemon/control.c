@@ -258,7 +258,8 @@ answer:
         e6_count(d->cnt, D6_CONTROL_BAD_REQUESTS);
     c->out.max = CTL_RESPONSE_MAX + 600;
     if (body.failed) {
-        e6_strbuf_printf(&c->out, "ERR answer too large (limit %u bytes)\n", CTL_RESPONSE_MAX);
+        e6_strbuf_printf(&c->out, "ERR cannot build the answer (too large? limit %u bytes)\n",
+                         CTL_RESPONSE_MAX);
     } else if (ok) {
         e6_strbuf_puts(&c->out, "OK\n");
         e6_strbuf_append(&c->out, e6_strbuf_str(&body), body.len);
@@ -395,8 +396,12 @@ static void accept_resume(struct e6_loop *loop, struct e6_timer *t, void *arg)
 static void refuse_busy(int fd)
 {
     static const char busy[] = "ERR busy (too many control clients)\n";
+    char sink[CTL_REQUEST_MAX];
+    /* Read what the client already sent: closing with unread data would
+     * reset the connection and the client would never see why. */
+    ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
     /* Best effort: a fresh socket has room for one short line. */
-    ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)n;
     close(fd);
 }

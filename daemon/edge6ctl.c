@@ -107,6 +107,10 @@ static void send_all(int fd, const char *path, const char *buf, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            /* The daemon may have answered and closed before reading us
+             * (ERR busy): its answer is still waiting to be read. */
+            if (errno == EPIPE || errno == ECONNRESET)
+                return;
             fprintf(stderr, "edge6ctl: sending to %s: %s\n", path, strerror(errno));
             exit(EXIT_UNREACHABLE);
         }
@@ -157,6 +161,9 @@ static char *read_answer(int fd, const char *path, size_t *lenp)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            /* a reset after the answer arrived is the end of it */
+            if (errno == ECONNRESET && len > 0)
+                break;
             fprintf(stderr, "edge6ctl: reading from %s: %s\n", path, strerror(errno));
             exit(EXIT_UNREACHABLE);
         }

@@ -408,7 +408,7 @@ static int run(const struct options *o, struct conf *conf)
 
     char caps[256];
     d6_privs_effective(caps, sizeof(caps));
-    e6_notice("ready: %zu interface(s), %zu proxy(ies), %zu tunnel(s); user %s, capabilities %s",
+    e6_notice("ready: interfaces %zu, proxies %zu, tunnels %zu; user %s, capabilities %s",
               conf->n_interfaces, conf->n_proxies, conf->n_tunnels, d->run_user,
               caps[0] ? caps : "none");
     sd_notifyf(0, "READY=1\nSTATUS=running with %s", d->conf_path);

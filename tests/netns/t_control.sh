@@ -113,6 +113,19 @@ print(answer(extra, 3).strip())
 ')
 assert_match "17th concurrent client: ERR busy" "^ERR busy" "$a"
 assert_eq "control_overload counted" "$((o0 + 1))" "$(counter control_overload)"
+# edge6ctl refused the same way: exit 1 with the reason, not a reset connection
+raw '
+held = [conn() for _ in range(16)]
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(1.5)
+' &
+holder=$!
+wait_for 2 "16 clients held" test -e "$sock.held"
+out=$(e6ctl "$ns" "$conf" status 2>&1)
+assert_eq "edge6ctl while 16 clients are served: exit 1" 1 $?
+assert_match "edge6ctl while 16 clients are served: says busy" "^edge6ctl: busy" "$out"
+wait "$holder"
+rm -f "$sock.held"
 # the held clients were closed when python exited; the daemon serves again
 assert_ok "daemon serves after the crowd leaves" e6ctl "$ns" "$conf" status
 
