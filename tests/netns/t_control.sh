@@ -36,7 +36,7 @@ def answer(s, limit=10):
         out += d
 $1" "$sock"
 }
-counter() { json_get "$(e6ctl "$ns" "$conf" -j counters)" "j['daemon']['$1']"; }
+counter() { json_get "$(nsx "$ns" "$EDGE6CTL" -s "$sock" -j counters)" "j['daemon']['$1']"; }
 
 # --- edge6ctl: usage and errors
 out=$(e6ctl "$ns" "$conf" bogus 2>&1)
@@ -143,5 +143,30 @@ time.sleep(0.5)
 for _ in $(seq 30); do e6ctl "$ns" "$conf" status >/dev/null 2>&1 && break; sleep 0.1; done
 assert_ok "daemon serves after a connection flood" e6ctl "$ns" "$conf" status
 
+# --- an answer larger than the socket buffer: written as the client reads
+# (EPOLLOUT), and a client that stops reading cannot stall the loop
 e6d_stop d
+big=$(e6d_conf big)
+e6d_example_conf "$big"
+seq -f 'interface e6if%05g { }' 1 9000 >>"$big"
+e6d_run big "$ns" "$big"
+n=$(raw '
+s = conn(); s.sendall(b"status json\n"); time.sleep(0.5)
+a = answer(s)
+import json
+head, body = a.split("\n", 1)
+print(head, len(body) > 250000, len(json.loads(body)["daemon"]["interfaces"]))
+')
+assert_eq "large answer arrives whole to a slow reader" "OK True $((9000 + $(grep -c '^interface ' "$conf")))" "$n"
+t0=$(counter control_timeouts)
+raw '
+s = conn(); s.sendall(b"status json\n")
+time.sleep(3)
+' &
+stuck=$!
+sleep 0.5
+assert_ok "loop serves others while one client does not read" e6ctl "$ns" "$big" status
+wait "$stuck"
+assert_eq "client that stops reading is cut off (control_timeouts)" "$((t0 + 1))" "$(counter control_timeouts)"
+e6d_stop big
 e6_done
