@@ -120,6 +120,14 @@ assert_eq "Uid is $E6_RUN_USER's (real, effective, saved, fs)" "$uid $uid $uid $
 assert_eq "Gid is $E6_RUN_USER's" "$gid $gid $gid $gid" "$(awk '/^Gid:/ {print $2, $3, $4, $5}' "$status")"
 assert_eq "supplementary groups: only the primary" "$gid" "$(awk '/^Groups:/ {print $2$3}' "$status")"
 assert_eq "no_new_privs is set" 1 "$(awk '/^NoNewPrivs:/ {print $2}' "$status")"
+# After setuid the kernel marks the process non-dumpable, which keeps other
+# processes of the run user from ptracing it; /proc/PID then belongs to
+# root. Only sanitizer builds set it back (LeakSanitizer needs it).
+if ldd "$EDGE6D" 2>/dev/null | grep -q libasan || nm "$EDGE6D" 2>/dev/null | grep -q ' __asan_init'; then
+    assert_eq "sanitizer build: dumpable again for LeakSanitizer" "$E6_RUN_USER" "$(stat -c %U "/proc/$pid/status")"
+else
+    assert_eq "non-dumpable after the switch (/proc/PID owned by root)" root "$(stat -c %U "/proc/$pid/status")"
+fi
 
 out=$(nsx "$ns" setpriv --reuid="$E6_RUN_USER" --regid="$(id -g "$E6_RUN_USER")" --clear-groups \
     "$EDGE6CTL" -s "$sock" status 2>&1)
