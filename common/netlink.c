@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <net/if.h> /* before any <linux/if.h> that libnl pulls in */
+
 #include "common/netlink.h"
 
 #include <errno.h>
@@ -58,6 +60,8 @@
 #define REQ_TIMEOUT_S     5
 #define LFT_SLACK_MS      2000 /* lifetimes that moved less than this did not change */
 #define MAX_SUBS          16
+
+_Static_assert(E6_NL_IFNAMSIZ == IFNAMSIZ, "E6_NL_IFNAMSIZ must be IFNAMSIZ");
 
 enum { K_LINK, K_ADDR, K_ROUTE, K_NETCONF, K_COUNT };
 
@@ -613,7 +617,8 @@ static void route_remove(struct e6_nl *nl, const struct e6_nl_route *key)
  * then the previous version of the group is the cached route at the base
  * that shares a nexthop with it.
  */
-static void route_event_new(struct e6_nl *nl, const struct e6_nl_route *r, bool replace)
+static void route_event_new(struct e6_nl *nl, const struct e6_nl_route *r, bool replace,
+                            bool append)
 {
     struct table *t = &nl->tab[K_ROUTE];
     uint32_t cur = 0;
@@ -651,6 +656,16 @@ static void route_event_new(struct e6_nl *nl, const struct e6_nl_route *r, bool 
     if (np == 1 && tab_find(t, r) == SIZE_MAX) {
         route_set(nl, tab_find(t, &prev[0]), r);
         return;
+    }
+    if (np == 0 && append && route_has_gateway(r) && tab_find(t, r) == SIZE_MAX) {
+        /* kernels that announce an appended sibling alone: which group it joined is unsaid */
+        cur = 0;
+        while ((i = route_base_next(t, r, &cur)) != SIZE_MAX) {
+            if (route_has_gateway(tab_at(t, i))) {
+                want_resync(nl, "an ECMP sibling was announced without its group");
+                break;
+            }
+        }
     }
     for (size_t k = 0; k < np; k++)
         route_remove(nl, &prev[k]);
@@ -976,7 +991,8 @@ static void apply_event(struct e6_nl *nl, struct nlmsghdr *nlh)
         r = parse_route(nlh, &e.route);
         if (r > 0) {
             if (nlh->nlmsg_type == RTM_NEWROUTE)
-                route_event_new(nl, &e.route, nlh->nlmsg_flags & NLM_F_REPLACE);
+                route_event_new(nl, &e.route, nlh->nlmsg_flags & NLM_F_REPLACE,
+                                nlh->nlmsg_flags & NLM_F_APPEND);
             else
                 route_event_del(nl, &e.route);
         }

@@ -33,7 +33,6 @@
 #ifndef E6_COMMON_NETLINK_H
 #define E6_COMMON_NETLINK_H
 
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +43,7 @@
 struct e6_nl;
 
 #define E6_NL_LFT_INFINITE    UINT32_MAX /* address lifetime "forever" */
+#define E6_NL_IFNAMSIZ        16         /* IFNAMSIZ, without <net/if.h> here */
 #define E6_NL_HWADDR_MAX      32         /* MAX_ADDR_LEN in the kernel */
 #define E6_NL_MAX_NEXTHOPS    16         /* ECMP nexthops kept per route */
 #define E6_NL_TABLE_MAIN      254        /* RT_TABLE_MAIN */
@@ -55,7 +55,7 @@ struct e6_nl;
 
 struct e6_nl_link {
     int ifindex;
-    char name[IFNAMSIZ];
+    char name[E6_NL_IFNAMSIZ];
     uint32_t flags; /* IFF_* as the kernel reports them */
     bool up;        /* IFF_UP: administratively up */
     bool running;   /* IFF_RUNNING: carrier and operationally up */
@@ -70,7 +70,11 @@ struct e6_nl_link {
     int master; /* ifindex of the bridge/bond/vrf it is enslaved to, or 0 */
 };
 
-/* true when NDP on this link carries link-layer address options */
+/*
+ * true when NDP on this link carries link-layer address options: it has
+ * a link-layer address and resolves neighbours (the kernel does no
+ * neighbour discovery on NOARP links such as tun, sit or dummy)
+ */
 static inline bool e6_nl_link_has_lladdr(const struct e6_nl_link *l)
 {
     return l->hwaddr_len > 0 && !l->noarp;
