@@ -51,7 +51,7 @@ e6d_example_conf() {
         state-directory) val=$E6_STATE ;;
         user) val=$E6_RUN_USER ;;
         esac
-        grep -Eq "^[[:space:]]*$key[[:space:]]*=" "$out" ||
+        grep -Eq "^[[:space:]]*${key}[[:space:]]*=" "$out" ||
             sed -i "1i $key = \"$val\"" "$out"
     done
     chmod 644 "$out"
@@ -91,8 +91,8 @@ e6d_stop() {
     local name=$1 var="E6D_PID_$1"
     local pid=${!var}
     kill -TERM "$pid"
-    local rc=0 i
-    for i in $(seq 50); do
+    local rc=0
+    for _ in $(seq 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
