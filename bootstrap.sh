@@ -219,7 +219,7 @@ demo_conf() {
     cat <<EOF
 # edge6 demo: a VPS fronting 2001:db8:9:10::/64 (see README)
 user = "nobody"
-control-socket = "$1/edge6d.sock"
+control-socket = "$1/run/edge6d.sock"
 state-directory = "$1/state"
 log-level = "info"
 
@@ -240,19 +240,27 @@ cmd_demo() {
     say "build"
     build build-gcc || die "build failed"
     local d6="$top/build-gcc/daemon/edge6d" ctl="$top/build-gcc/daemon/edge6ctl"
-    local ns="e6demo-vps-$$" work
+    local ns="e6demo-vps-$$" up="e6demo-up-$$" work
     work=$(mktemp -d /tmp/e6demo.XXXXXX)
     chmod 755 "$work"
-    mkdir -p "$work/state"
-    chown nobody "$work/state"
+    # like systemd's StateDirectory= and RuntimeDirectory=: owned by the user
+    # edge6d drops to, so it can replace and remove its socket
+    mkdir -p "$work/state" "$work/run"
+    chown nobody "$work/state" "$work/run"
     # shellcheck disable=SC2064
-    trap "ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null; sleep 0.5; ip netns del $ns 2>/dev/null; rm -rf $work" EXIT
-    say "lab: namespace $ns with eth0 (the VPS's upstream link)"
+    trap "for n in $ns $up; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; ip netns del $ns 2>/dev/null; ip netns del $up 2>/dev/null; rm -rf $work" EXIT
+    say "lab: namespaces $up (the provider's router) and $ns (the VPS), linked by eth0"
     ip netns add "$ns"
+    ip netns add "$up"
     ip -n "$ns" link set lo up
-    ip -n "$ns" link add eth0 type dummy
+    ip -n "$up" link set lo up
+    ip link add "e6d$$" type veth peer name "e6u$$"
+    ip link set "e6d$$" netns "$ns" name eth0
+    ip link set "e6u$$" netns "$up" name eth0
     ip -n "$ns" link set eth0 up
+    ip -n "$up" link set eth0 up
     ip -n "$ns" -6 addr add 2001:db8:9:10::1/64 dev eth0 nodad
+    ip -n "$up" -6 addr add 2001:db8:9:10::fffe/64 dev eth0 nodad
     demo_conf "$work" >"$work/edge6d.conf"
     echo "--- configuration ($work/edge6d.conf)"
     cat "$work/edge6d.conf"
@@ -262,16 +270,16 @@ cmd_demo() {
     ip netns exec "$ns" "$d6" -f -c "$work/edge6d.conf" >"$work/edge6d.log" 2>&1 &
     local i
     for i in $(seq 50); do
-        ip netns exec "$ns" "$ctl" -s "$work/edge6d.sock" status >/dev/null 2>&1 && break
+        ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" status >/dev/null 2>&1 && break
         sleep 0.1
     done
     say "edge6ctl status"
-    ip netns exec "$ns" "$ctl" -s "$work/edge6d.sock" status
+    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" status
     say "edge6ctl counters"
-    ip netns exec "$ns" "$ctl" -s "$work/edge6d.sock" counters
+    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" counters
     say "a bad reload is refused and the old configuration stays in force"
     echo "bogus-key = 1" >>"$work/edge6d.conf"
-    ip netns exec "$ns" "$ctl" -s "$work/edge6d.sock" reload || true
+    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" reload || true
     say "process credentials (only CAP_NET_ADMIN and CAP_NET_RAW remain)"
     local pid
     pid=$(ip netns pids "$ns" | head -1)
