@@ -87,14 +87,14 @@ veth_new() {
 }
 
 # e6_bg NAME NS CMD...: start CMD in NS in the background, output to
-# $E6_WORK/NAME.log; its pid is killed at cleanup. Prints the pid.
+# $E6_WORK/NAME.log; its pid is left in E6_BG_PID and killed at cleanup.
+# Call it directly, not inside $(...), so the pid is recorded in this shell.
 e6_bg() {
     local name=$1 ns=$2
     shift 2
     ip netns exec "$ns" "$@" >"$E6_WORK/$name.log" 2>&1 &
-    local pid=$!
-    E6_PIDS+=("$pid")
-    echo "$pid"
+    E6_BG_PID=$!
+    E6_PIDS+=("$E6_BG_PID")
 }
 
 # wait_for SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
@@ -160,18 +160,62 @@ assert_nomatch() {
 # e6d_conf NAME: path of a config file for this test (write it yourself).
 e6d_conf() { echo "$E6_WORK/$1.conf"; }
 
+# e6d_prepare: like systemd's RuntimeDirectory= and StateDirectory=, give the
+# user edge6d drops to ($E6_RUN_USER) a run directory $E6_RUN (socket, pid
+# file) and a state directory $E6_STATE: the daemon reads its config at
+# reload and removes its socket at exit after dropping root.
+E6_RUN_USER=${E6_RUN_USER:-nobody}
+E6_RUN=$E6_WORK/run
+E6_STATE=$E6_WORK/state
+e6d_prepare() {
+    chmod 755 "$E6_WORK"
+    mkdir -p "$E6_RUN" "$E6_STATE"
+    chown "$E6_RUN_USER" "$E6_RUN" "$E6_STATE"
+}
+
 # e6d_start NAME NS CONF [ARGS...]: run edge6d in the foreground (-f) in NS
-# with CONF; waits until its control socket answers. Sets E6D_PID_<NAME>.
-# The config should point control-socket and state-directory into $E6_WORK.
+# with CONF, output in $E6_WORK/NAME.log; waits until its control socket
+# answers. Sets E6D_PID_<NAME>; e6d_stop NAME collects the exit status.
 e6d_start() {
     local name=$1 ns=$2 conf=$3
     shift 3
-    local pid
-    pid=$(e6_bg "$name" "$ns" "$EDGE6D" -f -c "$conf" "$@")
-    printf -v "E6D_PID_$name" '%s' "$pid"
-    local sock
-    sock=$(e6d_socket "$conf")
-    wait_for 10 "edge6d $name control socket" nsx "$ns" "$EDGE6CTL" -s "$sock" status
+    e6_bg "$name" "$ns" "$EDGE6D" -f -c "$conf" "$@"
+    printf -v "E6D_PID_$name" '%s' "$E6_BG_PID"
+    wait_for 10 "edge6d $name control socket" nsx "$ns" "$EDGE6CTL" -s "$(e6d_socket "$conf")" status
+}
+
+# e6d_stop NAME: SIGTERM; edge6d must exit within 5 s with status 0 and a
+# log free of sanitizer reports.
+e6d_stop() {
+    local name=$1 var="E6D_PID_$1"
+    local pid=${!var}
+    kill -TERM "$pid"
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "edge6d $name still running 5 s after SIGTERM"
+        return 1
+    fi
+    wait "$pid" 2>/dev/null
+    assert_eq "edge6d $name exits 0 on SIGTERM" 0 "$?"
+    san_check "$E6_WORK/$name.log"
+}
+
+# san_check FILE...: fail on AddressSanitizer/LeakSanitizer/UBSan reports.
+# e6_done runs it on every log of the test as well.
+san_check() {
+    local f bad=0
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+            fail "sanitizer report in $(basename "$f")"
+            grep -E -A30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | sed 's/^/    | /' >&2
+            bad=1
+        fi
+    done
+    [ $bad -eq 0 ] && ok "no sanitizer reports in: $(for f in "$@"; do basename "$f"; done | tr '\n' ' ')"
 }
 
 # e6d_socket CONF: the control-socket path a config names.
@@ -188,6 +232,8 @@ e6ctl() {
 
 # e6_done: end of a test; exit status reflects the asserts.
 e6_done() {
+    local logs=("$E6_WORK"/*.log)
+    [ -e "${logs[0]}" ] && san_check "${logs[@]}"
     if [ "$E6_FAILED" -ne 0 ]; then exit 1; fi
     if [ "$E6_CHECKS" -eq 0 ]; then fail "test made no checks"; exit 1; fi
     e6_log "passed ($E6_CHECKS checks)"

@@ -10,7 +10,7 @@ conf=$(e6d_conf ctl)
 e6d_example_conf "$conf"
 sock=$(e6d_socket "$conf")
 ns=$(ns_new ctl)
-e6d_run d "$ns" "$conf"
+e6d_start d "$ns" "$conf"
 
 # raw CLIENT-SCRIPT: run python with `sock` bound to the socket path and
 # helpers `conn()` and `answer(s)` (everything until the server closes).
@@ -149,7 +149,7 @@ e6d_stop d
 big=$(e6d_conf big)
 e6d_example_conf "$big"
 seq -f 'interface e6if%05g { }' 1 9000 >>"$big"
-e6d_run big "$ns" "$big"
+e6d_start big "$ns" "$big"
 n=$(raw '
 s = conn(); s.sendall(b"status json\n"); time.sleep(0.5)
 a = answer(s)

@@ -23,7 +23,7 @@ refused() {
     return $rc
 }
 
-e6d_run a "$ns" "$conf" -p "$pidfile"
+e6d_start a "$ns" "$conf" -p "$pidfile"
 pid_a=$E6D_PID_a
 assert_eq "pid file holds the first daemon's pid" "$pid_a" "$(cat "$pidfile")"
 
@@ -49,7 +49,7 @@ kill -KILL "$pid_a"
 wait "$pid_a" 2>/dev/null
 assert_ok "crash left the socket" test -S "$sock"
 assert_ok "crash left the pid file" test -f "$pidfile"
-e6d_run a2 "$ns" "$conf" -p "$pidfile"
+e6d_start a2 "$ns" "$conf" -p "$pidfile"
 assert_match "stale socket removed" "removed stale control socket $sock" "$(cat "$E6_WORK/a2.log")"
 assert_eq "pid file reused" "$E6D_PID_a2" "$(cat "$pidfile")"
 e6d_stop a2

@@ -11,7 +11,7 @@ e6d_example_conf "$conf"
 conf_set "$conf" log-level info
 sock=$(e6d_socket "$conf")
 ns=$(ns_new reload)
-e6d_run d "$ns" "$conf"
+e6d_start d "$ns" "$conf"
 pid=$E6D_PID_d
 
 jstatus() { e6ctl "$ns" "$conf" --json status; }

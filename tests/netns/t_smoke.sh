@@ -53,7 +53,7 @@ assert_eq "stray argument exits 2" 2 $?
 
 # --- start in a fresh namespace
 ns=$(ns_new smoke)
-e6d_run d "$ns" "$conf" -p "$pidfile"
+e6d_start d "$ns" "$conf" -p "$pidfile"
 pid=$E6D_PID_d
 
 st=$(e6ctl "$ns" "$conf" status)
