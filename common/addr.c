@@ -266,21 +266,26 @@ const char *e6_prefix_format(const struct e6_prefix *p, char *buf, size_t len)
     return copy_out(tmp, buf, len);
 }
 
-void e6_prefix_make(struct e6_prefix *out, const struct in6_addr *a, unsigned len)
+void e6_addr_mask(struct in6_addr *a, unsigned len)
 {
-    struct in6_addr m = *a;
-
     if (len > 128)
         len = 128;
     unsigned full = len / 8, rem = len % 8;
     if (full < 16) {
         if (rem != 0) {
-            m.s6_addr[full] &= (uint8_t)(0xff << (8 - rem));
+            a->s6_addr[full] &= (uint8_t)(0xff << (8 - rem));
             full++;
         }
-        memset(m.s6_addr + full, 0, 16 - full);
+        memset(a->s6_addr + full, 0, 16 - full);
     }
-    out->addr = m;
+}
+
+void e6_prefix_make(struct e6_prefix *out, const struct in6_addr *a, unsigned len)
+{
+    if (len > 128)
+        len = 128;
+    out->addr = *a;
+    e6_addr_mask(&out->addr, len);
     out->len = (uint8_t)len;
 }
 

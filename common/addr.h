@@ -33,6 +33,8 @@ const char *e6_addr_format(const struct in6_addr *a, char *buf, size_t len);
  */
 bool e6_prefix_parse(const char *s, bool strict, struct e6_prefix *out, char *err, size_t errlen);
 const char *e6_prefix_format(const struct e6_prefix *p, char *buf, size_t len);
+/* Clear the bits of a beyond len (len > 128 counts as 128). */
+void e6_addr_mask(struct in6_addr *a, unsigned len);
 /* Build a prefix from an address and a length, clearing host bits. */
 void e6_prefix_make(struct e6_prefix *out, const struct in6_addr *a, unsigned len);
 

@@ -3,6 +3,8 @@
  * checksum. See ip6.h for the contract.
  */
 #include "common/ip6.h"
+#include "common/addr.h"
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -25,16 +27,6 @@ const char *e6_ip6_reject_name(enum e6_ip6_reject r)
     return reject_names[r];
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 enum e6_ip6_reject e6_ip6_parse(const uint8_t *buf, size_t len, struct e6_ip6_pkt *out)
 {
     memset(out, 0, sizeof(*out));
@@ -43,19 +35,19 @@ enum e6_ip6_reject e6_ip6_parse(const uint8_t *buf, size_t len, struct e6_ip6_pk
     if (buf[0] >> 4 != 6)
         return E6_IP6_R_VERSION;
 
-    size_t plen = get16(buf + 4);
+    size_t plen = e6_get16(buf + 4);
     /* bytes beyond 40 + plen are link padding (Ethernet minimum frame), not ours */
     if (len - E6_IP6_HDR_LEN < plen)
         return E6_IP6_R_TRUNCATED;
 
     struct e6_ip6_hdr *h = &out->hdr;
     h->tclass = (uint8_t)((buf[0] & 0x0f) << 4 | buf[1] >> 4);
-    h->flow = get32(buf) & 0xfffffu;
+    h->flow = e6_get32(buf) & 0xfffffu;
     h->next_header = buf[6];
     h->hop_limit = buf[7];
     memcpy(&h->src, buf + 8, 16);
     memcpy(&h->dst, buf + 24, 16);
-    if (h->src.s6_addr[0] == 0xff)
+    if (e6_addr_is_multicast(&h->src))
         return E6_IP6_R_SRC_MULTICAST;
 
     const size_t end = E6_IP6_HDR_LEN + plen;
@@ -82,9 +74,9 @@ enum e6_ip6_reject e6_ip6_parse(const uint8_t *buf, size_t len, struct e6_ip6_pk
             /* fixed 8 bytes; its second octet is reserved, not a length */
             hlen = 8;
             out->fragment = true;
-            out->frag_offset = get16(x + 2) >> 3;
+            out->frag_offset = e6_get16(x + 2) >> 3;
             out->frag_more = x[3] & 1;
-            out->frag_id = get32(x + 4);
+            out->frag_id = e6_get32(x + 4);
         } else {
             hlen = ((size_t)x[1] + 1) * 8;
             if (end - off < hlen)

@@ -4,83 +4,10 @@
  * a rule comes from.
  */
 #include "common/nd.h"
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <string.h>
-
-/* ---- small helpers ---------------------------------------------------- */
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/*
- * Own address predicates rather than common/addr: the codec is linked alone
- * into the fuzz target and must not drag in the rest of the library.
- */
-static bool is_unspecified(const struct in6_addr *a)
-{
-    static const struct in6_addr zero;
-    return memcmp(a, &zero, sizeof(zero)) == 0;
-}
-
-static bool is_multicast(const struct in6_addr *a)
-{
-    return a->s6_addr[0] == 0xff;
-}
-
-static bool is_linklocal(const struct in6_addr *a)
-{
-    return a->s6_addr[0] == 0xfe && (a->s6_addr[1] & 0xc0) == 0x80;
-}
-
-/* ff02::1:ff00:0/104 (RFC 4291 2.7.1) */
-static bool is_solicited_node(const struct in6_addr *a)
-{
-    static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
-    return memcmp(a->s6_addr, pfx, sizeof(pfx)) == 0;
-}
-
-/* Clear the bits of a beyond len (len <= 128). */
-static void mask_prefix(struct in6_addr *a, unsigned len)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        if (len >= 8) {
-            len -= 8;
-        } else {
-            a->s6_addr[i] &= (uint8_t)(0xff00 >> len);
-            len = 0;
-        }
-    }
-}
-
-static bool same_prefix(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
-{
-    struct in6_addr x = *a, y = *b;
-    mask_prefix(&x, len);
-    mask_prefix(&y, len);
-    return memcmp(&x, &y, sizeof(x)) == 0;
-}
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -215,12 +142,12 @@ static enum e6_nd_optbad_reason parse_pio(struct e6_nd_msg *m, const uint8_t *o,
     struct e6_nd_pio *p = &m->pio[m->n_pio++];
     p->prefix.len = o[2];
     p->flags = o[3];
-    p->valid = get32(o + 4);
-    p->preferred = get32(o + 8);
+    p->valid = e6_get32(o + 4);
+    p->preferred = e6_get32(o + 8);
     memcpy(&p->raw, o + 16, 16);
     /* "bits in the prefix after the prefix length ... ignored by the receiver" */
     p->prefix.addr = p->raw;
-    mask_prefix(&p->prefix.addr, p->prefix.len);
+    e6_addr_mask(&p->prefix.addr, p->prefix.len);
     return 0;
 }
 
@@ -247,9 +174,9 @@ static enum e6_nd_optbad_reason parse_rio(struct e6_nd_msg *m, const uint8_t *o,
     memset(r, 0, sizeof(*r));
     memcpy(&r->prefix.addr, o + 8, olen - 8);
     r->prefix.len = (uint8_t)plen;
-    mask_prefix(&r->prefix.addr, plen);
+    e6_addr_mask(&r->prefix.addr, plen);
     r->prf = prf;
-    r->lifetime = get32(o + 4);
+    r->lifetime = e6_get32(o + 4);
     return 0;
 }
 
@@ -259,7 +186,7 @@ static enum e6_nd_optbad_reason parse_rdnss(struct e6_nd_msg *m, const uint8_t *
     size_t units = olen / 8;
     if (units < 3 || units % 2 == 0)
         return E6_ND_OB_LENGTH;
-    uint32_t lifetime = get32(o + 4);
+    uint32_t lifetime = e6_get32(o + 4);
     for (size_t off = 8; off < olen; off += 16) {
         if (m->n_rdnss == E6_ND_MAX_RDNSS) {
             m->rdnss_overflow++;
@@ -345,7 +272,7 @@ static enum e6_nd_optbad_reason parse_dnssl(struct e6_nd_msg *m, const uint8_t *
 {
     if (olen < 16)
         return E6_ND_OB_LENGTH;
-    uint32_t lifetime = get32(o + 4);
+    uint32_t lifetime = e6_get32(o + 4);
     enum e6_nd_optbad_reason r = dnssl_walk(m, o + 8, olen - 8, lifetime, false);
     if (r)
         return r;
@@ -359,7 +286,7 @@ static enum e6_nd_optbad_reason parse_pref64(struct e6_nd_msg *m, const uint8_t 
 {
     if (olen != 16)
         return E6_ND_OB_LENGTH;
-    uint16_t w = get16(o + 2);
+    uint16_t w = e6_get16(o + 2);
     unsigned plc = w & 7;
     if (plc >= sizeof(pref64_plen))
         return E6_ND_OB_PLC;
@@ -371,7 +298,7 @@ static enum e6_nd_optbad_reason parse_pref64(struct e6_nd_msg *m, const uint8_t 
     memset(p, 0, sizeof(*p));
     memcpy(&p->prefix.addr, o + 4, 12);
     p->prefix.len = pref64_plen[plc];
-    mask_prefix(&p->prefix.addr, p->prefix.len);
+    e6_addr_mask(&p->prefix.addr, p->prefix.len);
     p->lifetime = (uint16_t)(w & 0xfff8); /* (w >> 3) * 8 */
     return 0;
 }
@@ -412,7 +339,7 @@ static enum e6_nd_optbad_reason parse_option(struct e6_nd_msg *m, const uint8_t 
         if (m->has_mtu)
             return E6_ND_OB_DUPLICATE;
         m->has_mtu = true;
-        m->mtu = get32(o + 4);
+        m->mtu = e6_get32(o + 4);
         return 0;
     case E6_ND_OPT_NONCE:
         if (m->nonce)
@@ -531,7 +458,7 @@ enum e6_nd_reject e6_nd_parse(const struct e6_nd_in *in, struct e6_nd_msg *out)
     size_t hlen = min_len(out->type);
     if (len < hlen)
         return E6_ND_R_SHORT;
-    if (is_multicast(&in->src))
+    if (e6_addr_is_multicast(&in->src))
         return E6_ND_R_SRC_MULTICAST;
     if (!e6_ip6_icmp6_cksum_ok(&in->src, &in->dst, p, len))
         return E6_ND_R_CHECKSUM;
@@ -540,14 +467,14 @@ enum e6_nd_reject e6_nd_parse(const struct e6_nd_in *in, struct e6_nd_msg *out)
     if (r)
         return r;
 
-    bool unspec = is_unspecified(&in->src);
+    bool unspec = e6_addr_is_unspecified(&in->src);
     switch (out->type) {
     case E6_ND_RS:
         if (unspec && has_slla)
             return E6_ND_R_UNSPEC_SLLA;
         break;
     case E6_ND_RA: {
-        if (!is_linklocal(&in->src))
+        if (!e6_addr_is_linklocal(&in->src))
             return E6_ND_R_SRC_NOT_LINKLOCAL;
         struct e6_nd_ra *ra = &out->ra;
         ra->cur_hop_limit = p[4];
@@ -558,16 +485,16 @@ enum e6_nd_reject e6_nd_parse(const struct e6_nd_in *in, struct e6_nd_msg *out)
             ra->prf = E6_ND_PRF_MEDIUM;
             out->ra_prf_reserved = true;
         }
-        ra->router_lifetime = get16(p + 6);
-        ra->reachable = get32(p + 8);
-        ra->retrans = get32(p + 12);
+        ra->router_lifetime = e6_get16(p + 6);
+        ra->reachable = e6_get32(p + 8);
+        ra->retrans = e6_get32(p + 12);
         break;
     }
     case E6_ND_NS:
         memcpy(&out->target, p + 8, 16);
-        if (is_multicast(&out->target))
+        if (e6_addr_is_multicast(&out->target))
             return E6_ND_R_TARGET_MULTICAST;
-        if (unspec && !is_solicited_node(&in->dst))
+        if (unspec && !e6_addr_is_solicited_node(&in->dst))
             return E6_ND_R_DAD_DST;
         if (unspec && has_slla)
             return E6_ND_R_UNSPEC_SLLA;
@@ -575,20 +502,20 @@ enum e6_nd_reject e6_nd_parse(const struct e6_nd_in *in, struct e6_nd_msg *out)
     case E6_ND_NA:
         out->na_flags = p[4];
         memcpy(&out->target, p + 8, 16);
-        if (is_multicast(&out->target))
+        if (e6_addr_is_multicast(&out->target))
             return E6_ND_R_TARGET_MULTICAST;
-        if (is_multicast(&in->dst) && (out->na_flags & E6_ND_NA_S))
+        if (e6_addr_is_multicast(&in->dst) && (out->na_flags & E6_ND_NA_S))
             return E6_ND_R_NA_SOLICITED_MCAST;
         break;
     case E6_ND_REDIRECT:
-        if (!is_linklocal(&in->src))
+        if (!e6_addr_is_linklocal(&in->src))
             return E6_ND_R_SRC_NOT_LINKLOCAL;
         memcpy(&out->target, p + 8, 16);
         memcpy(&out->redir_dst, p + 24, 16);
-        if (is_multicast(&out->redir_dst))
+        if (e6_addr_is_multicast(&out->redir_dst))
             return E6_ND_R_REDIR_DST_MULTICAST;
         /* a better router (link-local) or the destination itself, on-link */
-        if (!is_linklocal(&out->target) &&
+        if (!e6_addr_is_linklocal(&out->target) &&
             memcmp(&out->target, &out->redir_dst, sizeof(out->target)) != 0)
             return E6_ND_R_REDIR_TARGET;
         break;
@@ -726,9 +653,9 @@ int e6_nd_put_ra(struct e6_nd_builder *b, const struct e6_nd_ra *ra)
     p[4] = ra->cur_hop_limit;
     /* RFC 4191 2.2: "If the Router Lifetime is zero, the preference value MUST be set to (00)" */
     p[5] = (uint8_t)(ra->flags | (ra->router_lifetime ? (unsigned)ra->prf << 3 : 0));
-    put16(p + 6, ra->router_lifetime);
-    put32(p + 8, ra->reachable);
-    put32(p + 12, ra->retrans);
+    e6_put16(p + 6, ra->router_lifetime);
+    e6_put32(p + 8, ra->reachable);
+    e6_put32(p + 12, ra->retrans);
     return 0;
 }
 
@@ -736,7 +663,7 @@ int e6_nd_put_ns(struct e6_nd_builder *b, const struct in6_addr *target)
 {
     if (b->err)
         return b->err;
-    if (is_multicast(target))
+    if (e6_addr_is_multicast(target))
         return fail(b, -EINVAL);
     uint8_t *p = put_hdr(b, E6_ND_NS, E6_ND_NS_LEN);
     if (p)
@@ -748,7 +675,7 @@ int e6_nd_put_na(struct e6_nd_builder *b, uint8_t flags, const struct in6_addr *
 {
     if (b->err)
         return b->err;
-    if ((flags & ~(E6_ND_NA_R | E6_ND_NA_S | E6_ND_NA_O)) || is_multicast(target))
+    if ((flags & ~(E6_ND_NA_R | E6_ND_NA_S | E6_ND_NA_O)) || e6_addr_is_multicast(target))
         return fail(b, -EINVAL);
     uint8_t *p = put_hdr(b, E6_ND_NA, E6_ND_NA_LEN);
     if (p) {
@@ -790,19 +717,19 @@ int e6_nd_put_pio(struct e6_nd_builder *b, const struct e6_nd_pio *p)
         return fail(b, -EINVAL);
     struct in6_addr field = p->prefix.addr;
     if (p->flags & E6_ND_PIO_R) {
-        if (!same_prefix(&p->raw, &p->prefix.addr, plen))
+        if (!e6_addr_match(&p->raw, &p->prefix.addr, plen))
             return fail(b, -EINVAL);
         field = p->raw;
     } else {
-        mask_prefix(&field, plen);
+        e6_addr_mask(&field, plen);
     }
     uint8_t *o = put_opt(b, E6_ND_OPT_PIO, E6_ND_PIO_SIZE);
     if (!o)
         return b->err;
     o[2] = (uint8_t)plen;
     o[3] = p->flags;
-    put32(o + 4, p->valid);
-    put32(o + 8, p->preferred);
+    e6_put32(o + 4, p->valid);
+    e6_put32(o + 8, p->preferred);
     memcpy(o + 16, &field, 16);
     return 0;
 }
@@ -815,7 +742,7 @@ int e6_nd_put_mtu(struct e6_nd_builder *b, uint32_t mtu)
         return fail(b, -EINVAL);
     uint8_t *o = put_opt(b, E6_ND_OPT_MTU, E6_ND_MTU_SIZE);
     if (o)
-        put32(o + 4, mtu);
+        e6_put32(o + 4, mtu);
     return b->err;
 }
 
@@ -835,12 +762,12 @@ int e6_nd_put_rdnss(struct e6_nd_builder *b, uint32_t lifetime, const struct in6
     if (!size || !servers)
         return fail(b, -EINVAL);
     for (size_t i = 0; i < n; i++)
-        if (is_unspecified(&servers[i]) || is_multicast(&servers[i]))
+        if (e6_addr_is_unspecified(&servers[i]) || e6_addr_is_multicast(&servers[i]))
             return fail(b, -EINVAL);
     uint8_t *o = put_opt(b, E6_ND_OPT_RDNSS, size);
     if (!o)
         return b->err;
-    put32(o + 4, lifetime);
+    e6_put32(o + 4, lifetime);
     for (size_t i = 0; i < n; i++)
         memcpy(o + 8 + 16 * i, &servers[i], 16);
     return 0;
@@ -941,7 +868,7 @@ int e6_nd_put_dnssl(struct e6_nd_builder *b, uint32_t lifetime, const char *cons
     uint8_t *o = put_opt(b, E6_ND_OPT_DNSSL, size);
     if (!o)
         return b->err;
-    put32(o + 4, lifetime);
+    e6_put32(o + 4, lifetime);
     size_t w = 8;
     for (size_t i = 0; i < n; i++) {
         const char *why;
@@ -971,10 +898,10 @@ int e6_nd_put_route(struct e6_nd_builder *b, const struct e6_nd_route *r)
     if (!o)
         return b->err;
     struct in6_addr a = r->prefix.addr;
-    mask_prefix(&a, r->prefix.len);
+    e6_addr_mask(&a, r->prefix.len);
     o[2] = r->prefix.len;
     o[3] = (uint8_t)((unsigned)r->prf << 3);
-    put32(o + 4, r->lifetime);
+    e6_put32(o + 4, r->lifetime);
     memcpy(o + 8, &a, size - 8);
     return 0;
 }
@@ -1000,8 +927,8 @@ int e6_nd_put_pref64(struct e6_nd_builder *b, uint32_t lifetime, const struct e6
     if (!o)
         return b->err;
     struct in6_addr a = p->addr;
-    mask_prefix(&a, p->len);
-    put16(o + 2, (uint16_t)(e6_nd_pref64_lifetime(lifetime) | plc));
+    e6_addr_mask(&a, p->len);
+    e6_put16(o + 2, (uint16_t)(e6_nd_pref64_lifetime(lifetime) | plc));
     memcpy(o + 4, &a, 12);
     return 0;
 }
@@ -1068,20 +995,20 @@ int e6_nd_build_finish(struct e6_nd_builder *b, const struct in6_addr *src,
         return fail(b, -EINVAL);
     if (b->len > E6_IP6_MAX_PAYLOAD)
         return fail(b, -EMSGSIZE);
-    bool unspec = is_unspecified(src);
-    bool bad = is_multicast(src);
+    bool unspec = e6_addr_is_unspecified(src);
+    bool bad = e6_addr_is_multicast(src);
     switch (b->type) {
     case E6_ND_RA:
-        bad |= !is_linklocal(src);
+        bad |= !e6_addr_is_linklocal(src);
         break;
     case E6_ND_RS:
         bad |= unspec && b->has_slla;
         break;
     case E6_ND_NS:
-        bad |= unspec && (b->has_slla || !is_solicited_node(dst));
+        bad |= unspec && (b->has_slla || !e6_addr_is_solicited_node(dst));
         break;
     case E6_ND_NA:
-        bad |= is_multicast(dst) && (b->buf[4] & E6_ND_NA_S);
+        bad |= e6_addr_is_multicast(dst) && (b->buf[4] & E6_ND_NA_S);
         break;
     default:
         break;
