@@ -23,7 +23,6 @@ EDGE6CTL=${EDGE6CTL:-$E6_BUILDDIR/daemon/edge6ctl}
 E6_TEST=$(basename "${0%.sh}")
 E6_ID=$(printf '%04x%02x' $$ $((RANDOM % 256)))
 E6_WORK=$(mktemp -d "/tmp/e6-$E6_TEST.XXXXXX")
-E6_NAMESPACES=()
 E6_PIDS=()
 E6_FAILED=0
 E6_CHECKS=0
@@ -40,7 +39,9 @@ e6_cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
     done
-    for ns in "${E6_NAMESPACES[@]}"; do
+    # by name rather than from a list: ns_new usually runs inside $(...),
+    # where appending to a list would be lost
+    for ns in $(ip netns list | awk -v p="e6-$E6_ID-" 'index($1, p) == 1 {print $1}'); do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
         ip netns del "$ns" 2>/dev/null
     done
@@ -61,7 +62,6 @@ trap 'e6_log "interrupted"; E6_FAILED=1; exit 1' INT TERM
 ns_new() {
     local ns="e6-$E6_ID-$1"
     ip netns add "$ns" || { e6_log "cannot create netns $ns"; exit 1; }
-    E6_NAMESPACES+=("$ns")
     ip -n "$ns" link set lo up
     # a fresh namespace should not solicit on its own while we measure it
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
