@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/addr.h"
 #include "common/log.h"
@@ -25,10 +26,113 @@ struct conf_global {
     enum e6_log_level log_level; /* default info */
 };
 
-/* interface NAME { ... }: Router Advertisements on NAME (keys: radv issue) */
+/* Lifetimes in seconds; this value means "infinity" on the wire. */
+#define CONF_LIFETIME_INFINITY 0xffffffffu
+
+/* RFC 4191 2.1 preference, as encoded in the 2-bit Prf fields. */
+enum conf_ra_preference {
+    CONF_PREF_MEDIUM = 0, /* 00 */
+    CONF_PREF_HIGH = 1,   /* 01 */
+    CONF_PREF_LOW = 3,    /* 11 */
+};
+
+enum conf_ra_mtu_mode {
+    CONF_MTU_OFF,   /* no MTU option */
+    CONF_MTU_AUTO,  /* the interface's MTU, followed through netlink */
+    CONF_MTU_VALUE, /* conf_interface.mtu */
+};
+
+enum conf_tristate {
+    CONF_TRI_AUTO = -1,
+    CONF_TRI_OFF = 0,
+    CONF_TRI_ON = 1,
+};
+
+/*
+ * prefix P/L { ... } or prefix auto { ... } inside interface. For a static
+ * prefix the lifetimes are what is advertised; for `auto` (every global
+ * prefix of length <= 64 on the interface, RFC 4862 needs a /64 for SLAAC)
+ * they are caps on the kernel's remaining address lifetimes.
+ * Defaults: RFC 9096 ND_VALID_LIMIT 5400 s and ND_PREFERRED_LIMIT 2700 s.
+ */
+struct conf_ra_prefix {
+    bool is_auto;
+    struct e6_prefix prefix; /* unset when is_auto */
+    bool on_link;            /* L, default yes */
+    bool autonomous;         /* A, default yes */
+    uint32_t valid_lifetime;     /* default 5400; "infinity" allowed */
+    uint32_t preferred_lifetime; /* default 2700; <= valid_lifetime */
+    bool decrement; /* count lifetimes down in real time (RFC 4861 6.2.1), default no */
+    unsigned line;
+};
+
+/* route P/L { preference, lifetime }: RFC 4191 Route Information */
+struct conf_ra_route {
+    struct e6_prefix prefix;
+    enum conf_ra_preference preference; /* default medium */
+    uint32_t lifetime;                  /* default 3 x max-interval */
+    unsigned line;
+};
+
+/* rdnss { servers = {...}, lifetime }: RFC 8106 */
+struct conf_ra_rdnss {
+    struct in6_addr *servers; /* n_servers entries, none multicast or :: */
+    size_t n_servers;
+    bool self; /* the list contained "auto": our own address on that link */
+    uint32_t lifetime; /* default 3 x max-interval (RFC 8106 5.1); 0 not allowed here */
+    unsigned line;
+};
+
+/* dnssl { domains = {...}, lifetime }: RFC 8106 */
+struct conf_ra_dnssl {
+    char **domains; /* validated with e6_nd_dns_name_valid */
+    size_t n_domains;
+    uint32_t lifetime; /* default 3 x max-interval */
+    unsigned line;
+};
+
+/* pref64 P/L { lifetime }: RFC 8781; L one of 32, 40, 48, 56, 64, 96 */
+struct conf_ra_pref64 {
+    struct e6_prefix prefix;
+    uint32_t lifetime; /* default 3 x max-interval, at most 65528 */
+    unsigned line;
+};
+
+/* interface NAME { ... }: Router Advertisements on NAME (RFC 4861 6.2.1) */
 struct conf_interface {
     char *name;
     unsigned line;
+
+    bool advertise;                /* default yes: the section is the opt-in */
+    unsigned max_interval;         /* s, 4..65535 (RFC 8319), default 600 */
+    unsigned min_interval;         /* s, 3..0.75 x max; default 0.33 x max (>= 3) */
+    unsigned router_lifetime;      /* s, 0 or max_interval..65535; default 3 x max,
+                                      capped at 9000 */
+    enum conf_ra_preference router_preference; /* default medium */
+    unsigned cur_hop_limit;        /* 0..255, default 64 (0 = unspecified) */
+    bool managed;                  /* M, default no */
+    bool other_config;             /* O, default no */
+    uint32_t reachable_time;       /* ms, 0..3600000, default 0 (unspecified) */
+    uint32_t retrans_timer;        /* ms, default 0 (unspecified) */
+    enum conf_ra_mtu_mode mtu_mode; /* default auto */
+    unsigned mtu;                  /* 1280..65535 when CONF_MTU_VALUE */
+    enum conf_tristate source_lladdr; /* SLLA option; auto = on iff the link has a MAC */
+    bool solicited_unicast;        /* answer an RS from a unicast source by unicast;
+                                      default yes (RFC 7772) */
+    bool withdraw_on_exit; /* final RAs also zero prefix, route and DNS lifetimes;
+                              default no */
+    char *captive_portal;  /* RFC 8910 API URI, or NULL */
+
+    struct conf_ra_prefix *prefixes; /* in file order; at most one auto */
+    size_t n_prefixes;
+    struct conf_ra_route *routes;
+    size_t n_routes;
+    struct conf_ra_rdnss *rdnss;
+    size_t n_rdnss;
+    struct conf_ra_dnssl *dnssl;
+    size_t n_dnssl;
+    struct conf_ra_pref64 *pref64;
+    size_t n_pref64;
 };
 
 /* proxy NAME { rule PREFIX { ... } ... } (keys: ndppd issue) */
