@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/addr.h"
 #include "conf/conf.h"
@@ -31,11 +32,48 @@ enum conf_key_kind {
     CONF_K_USER,    /* char *; user name syntax only, never looked up */
     CONF_K_UINT,    /* unsigned; decimal, .min ... .max */
     CONF_K_BOOL,    /* bool; yes/no, true/false, on/off */
+    /* uint32_t; seconds .min ... .max, or "infinity" (CONF_LIFETIME_INFINITY)
+       when CONF_KF_INFINITY */
+    CONF_K_LIFETIME,
+    CONF_K_TRISTATE, /* enum conf_tristate; a BOOL word or "auto" */
+    /* int-sized enum at .offset: one of .choices, or a decimal .min ... .max,
+       which stores .aux_value at .offset and the number (unsigned) at .off_aux */
+    CONF_K_ENUM_UINT,
+    CONF_K_STRING, /* char *; .check (when set) decides, else no control characters */
+    /* struct in6_addr * at .offset, size_t at .off_count; .min ... .max entries,
+       each a unicast address; with CONF_KF_AUTO the word "auto" may be one
+       entry, sets the bool at .off_aux and is not stored in the array */
+    CONF_K_ADDRLIST,
+    /* char ** at .offset, size_t at .off_count; .min ... .max entries, each
+       passing .check, no two equal (ignoring case) */
+    CONF_K_STRLIST,
 };
 
 /* key flags */
 #define CONF_KF_REQUIRED (1u << 0) /* no default: the section must set it */
 #define CONF_KF_FILE     (1u << 1) /* ABSPATH names a file: no trailing '/' */
+#define CONF_KF_INFINITY (1u << 2) /* LIFETIME: "infinity" allowed */
+#define CONF_KF_AUTO     (1u << 3) /* ADDRLIST: the word "auto" allowed */
+#define CONF_KF_PARENT   (1u << 4) /* .derive reads the parent section, not this one */
+
+/* Lists are kinds too; libconfuse gets them as lists of strings. */
+#define CONF_KIND_IS_LIST(k) ((k) == CONF_K_ADDRLIST || (k) == CONF_K_STRLIST)
+
+/*
+ * Checks a STRING value or one STRLIST entry. On false, writes why to err:
+ * the caller prefixes it with the key and the quoted value.
+ */
+typedef bool (*conf_text_check_fn)(const char *text, char *err, size_t errlen);
+
+/*
+ * A default computed from other values (min-interval from max-interval,
+ * lifetimes from the interface's max-interval). self is the section's
+ * struct with every plain key already stored; parent is the enclosing
+ * section's struct (its own defaults already computed) when the key has
+ * CONF_KF_PARENT, else NULL. Computed defaults always pass the section's
+ * checks, so the checks need not tell them from written values.
+ */
+typedef unsigned long (*conf_derive_fn)(const void *self, const void *parent);
 
 struct conf_choice {
     const char *name;
@@ -48,8 +86,15 @@ struct conf_key_def {
     const char *def; /* default, as text a user could have written; NULL when required */
     unsigned flags;
     size_t offset;                     /* of the field in the section's struct */
-    unsigned long min, max;            /* UINT bounds; ABSPATH max length */
-    const struct conf_choice *choices; /* ENUM; ends with a NULL name */
+    unsigned long min, max;            /* UINT, LIFETIME, ENUM_UINT bounds; list entries;
+                                          ABSPATH max length */
+    const struct conf_choice *choices; /* ENUM, ENUM_UINT; ends with a NULL name */
+    const char *rfc;                   /* quoted in bound messages: "RFC 4861 6.2.1" */
+    size_t off_count;                  /* lists: size_t entries */
+    size_t off_aux;                    /* ENUM_UINT number; ADDRLIST "auto" bool */
+    int aux_value;                     /* ENUM_UINT: enum value meaning "a number" */
+    conf_text_check_fn check;          /* STRING, STRLIST */
+    conf_derive_fn derive;             /* default when .def is NULL and not required */
 };
 
 /* How a section's title is checked and stored at .off_title. */
@@ -57,6 +102,33 @@ enum conf_title_kind {
     CONF_T_NONE,   /* "keyword { }" */
     CONF_T_IFNAME, /* char *; a valid Linux interface name */
     CONF_T_PREFIX, /* struct e6_prefix; an IPv6 prefix without host bits */
+    /* CONF_T_PREFIX, or the word "auto": sets the bool at .off_auto and
+       leaves the prefix all zero */
+    CONF_T_PREFIX_AUTO,
+};
+
+/* What the file said about one key of a section, for the section's checks. */
+struct conf_key_state {
+    unsigned line; /* where it was set; 0 when the default stands */
+    bool bad;      /* set but refused (already reported): the default stands */
+};
+
+/*
+ * A section's cross-field checks see its struct with every default
+ * computed, its parent's struct, and per key (in the order of .keys)
+ * whether the file set it and where. A check skips what involves a bad key:
+ * its message is already out and the stand-in default would only mislead.
+ */
+struct conf_check {
+    const struct conf_section_def *def;
+    const void *elem;
+    const void *parent;
+    const struct conf_key_state *keys;
+    const struct conf_key_state *parent_keys; /* of the parent's definition */
+    unsigned line;                            /* of the section's title */
+    void (*error)(void *arg, unsigned line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    void *arg;
 };
 
 struct conf_section_def;
@@ -80,6 +152,13 @@ struct conf_section_def {
     size_t size;            /* of the section's struct */
     size_t off_title;
     size_t off_line; /* unsigned: line of the section's title */
+    size_t off_auto; /* CONF_T_PREFIX_AUTO: bool, the title was "auto" */
+    /*
+     * Cross-field checks of one section, run when its parent closes (so the
+     * parent's values are known); NULL when there are none. The root's are
+     * conf_schema_check.
+     */
+    void (*check)(const struct conf_check *ck);
     const struct conf_key_def *keys;
     size_t n_keys;
     const struct conf_child_def *children;
@@ -100,12 +179,19 @@ typedef void (*conf_error_fn)(void *arg, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conf_schema_check(const struct conf *c, conf_error_fn error, void *arg);
 
-/* value.c: one typed value. */
-union conf_value {
+/* value.c: one typed value (a struct: ENUM_UINT and ADDRLIST fill two fields). */
+union conf_value_list {
+    struct in6_addr *addrs;
+    char **strs;
+};
+
+struct conf_value {
     char *str;
     int num;
-    unsigned uint;
-    bool flag;
+    unsigned uint; /* UINT, LIFETIME, ENUM_UINT's number */
+    bool flag;     /* BOOL; ADDRLIST: "auto" was listed */
+    union conf_value_list list;
+    size_t n; /* entries in list */
 };
 
 /*
@@ -113,10 +199,17 @@ union conf_value {
  * \"verbose\" is not one of ...") to err and returns false. A string result
  * is malloc'd; conf_value_store hands it to the field.
  */
-bool conf_value_parse(const struct conf_key_def *k, const char *text, union conf_value *out,
+bool conf_value_parse(const struct conf_key_def *k, const char *text, struct conf_value *out,
                       char *err, size_t errlen);
-void conf_value_store(const struct conf_key_def *k, union conf_value *v, void *base);
-void conf_value_release(const struct conf_key_def *k, union conf_value *v);
+void conf_value_store(const struct conf_key_def *k, struct conf_value *v, void *base);
+void conf_value_release(const struct conf_key_def *k, struct conf_value *v);
+/* A list key's entries (n of them); conf_value_parse takes one text as a one-entry list. */
+bool conf_value_parse_list(const struct conf_key_def *k, const char *const *items, size_t n,
+                           struct conf_value *out, char *err, size_t errlen);
+/* Free what the field of key k in base owns (strings, arrays). */
+void conf_value_free_field(const struct conf_key_def *k, void *base);
+/* "infinity" or the number, for messages; buf holds 16 bytes. */
+const char *conf_lifetime_text(uint32_t v, char *buf, size_t len);
 
 /*
  * Title of a section of definition d; same contract as conf_value_parse.

@@ -34,13 +34,21 @@ struct error {
     char *msg;
 };
 
-/* A value typed while its section is still open. */
+/*
+ * A value typed while its section is still open. A list is typed when its
+ * section closes, from the option itself: libconfuse calls back once per
+ * entry and once more at the closing brace, and we only follow the count.
+ */
 struct pend_opt {
     const cfg_t *sec;
     const struct conf_key_def *key;
     unsigned line;
     bool ok;
-    union conf_value v;
+    struct conf_value v;
+    const cfg_opt_t *list; /* list keys */
+    unsigned list_n;       /* entries seen so far */
+    bool list_closed;      /* its closing brace was seen */
+    bool list_twice;       /* a second assignment, reported */
 };
 
 /* A finished section waiting for its parent's '}'. */
@@ -48,6 +56,8 @@ struct pend_child {
     const cfg_t *parent;
     const struct conf_child_def *child;
     void *elem;
+    struct conf_key_state *keys; /* one per key of its definition */
+    unsigned line;
 };
 
 struct loader {
@@ -172,14 +182,8 @@ static void free_section(const struct conf_section_def *d, void *base)
         memcpy(&s, b + d->off_title, sizeof(s));
         free(s);
     }
-    for (size_t i = 0; i < d->n_keys; i++) {
-        const struct conf_key_def *k = &d->keys[i];
-        if (k->kind == CONF_K_ABSPATH || k->kind == CONF_K_USER) {
-            char *s;
-            memcpy(&s, b + k->offset, sizeof(s));
-            free(s);
-        }
-    }
+    for (size_t i = 0; i < d->n_keys; i++)
+        conf_value_free_field(&d->keys[i], b);
     for (size_t i = 0; i < d->n_children; i++) {
         const struct conf_child_def *cd = &d->children[i];
         char *arr;
@@ -214,6 +218,10 @@ static void missing_key(struct loader *L, const cfg_t *sec, const struct conf_ke
     if (k->kind == CONF_K_ENUM) {
         for (const struct conf_choice *c = k->choices; c->name && o < sizeof(want); c++)
             o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%s", o ? " or " : "", c->name);
+    } else if (k->kind == CONF_K_ADDRLIST) {
+        snprintf(want, sizeof(want), "{ \"ADDRESS\", ... }");
+    } else if (k->kind == CONF_K_STRLIST) {
+        snprintf(want, sizeof(want), "{ \"NAME\", ... }");
     }
     add_error(L, line, "%s has no %s (expected %s = %s)", section_label(sec, label, sizeof(label)),
               k->name, k->name, want);
@@ -231,14 +239,74 @@ static struct pend_opt *find_opt(struct loader *L, const cfg_t *sec, const struc
     return NULL;
 }
 
-/* Assemble section sec (definition d) whose title is on line; NULL only when out of memory. */
-static void *assemble(struct loader *L, const struct conf_section_def *d, const cfg_t *sec,
-                      unsigned line)
+/* Type a list key from everything libconfuse holds for it. */
+static void type_list(struct loader *L, struct pend_opt *p)
 {
-    char *elem = calloc(1, d->size);
+    unsigned n = cfg_opt_size((cfg_opt_t *)p->list);
+    const char **items = calloc(n ? n : 1, sizeof(*items));
     char err[512];
 
-    if (!elem) {
+    if (!items) {
+        add_error(L, p->line, "out of memory");
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        items[i] = cfg_opt_getnstr((cfg_opt_t *)p->list, i);
+        if (!items[i])
+            items[i] = "";
+    }
+    p->ok = conf_value_parse_list(p->key, items, n, &p->v, err, sizeof(err));
+    if (!p->ok)
+        add_error(L, p->line, "%s", err);
+    free(items);
+}
+
+static void store_default(struct loader *L, const struct conf_key_def *k, void *elem)
+{
+    struct conf_value v;
+    char err[512];
+
+    if (!k->def)
+        return; /* computed, or required and reported */
+    if (conf_value_parse(k, k->def, &v, err, sizeof(err)))
+        conf_value_store(k, &v, elem);
+    else
+        add_error(L, 0, "built-in default: %s", err);
+    conf_value_release(k, &v);
+}
+
+/* Computed defaults of the keys the file left alone, or set to something refused. */
+static void derive(const struct conf_section_def *d, void *elem, const void *parent,
+                   const struct conf_key_state *keys, bool from_parent)
+{
+    for (size_t i = 0; i < d->n_keys; i++) {
+        const struct conf_key_def *k = &d->keys[i];
+        unsigned v;
+        if (!k->derive || (keys[i].line && !keys[i].bad) ||
+            ((k->flags & CONF_KF_PARENT) != 0) != from_parent)
+            continue;
+        v = (unsigned)k->derive(elem, parent);
+        memcpy((char *)elem + k->offset, &v, sizeof(v));
+    }
+}
+
+/*
+ * Assemble section sec (definition d) whose title is on line; NULL only
+ * when out of memory. *keys_out gets what the file said about each key.
+ * The children, finished earlier, get their defaults that depend on this
+ * section and their checks here, now that this section's values are known.
+ */
+static void *assemble(struct loader *L, const struct conf_section_def *d, const cfg_t *sec,
+                      unsigned line, struct conf_key_state **keys_out)
+{
+    char *elem = calloc(1, d->size);
+    struct conf_key_state *keys = calloc(d->n_keys + 1, sizeof(*keys));
+    char err[512];
+
+    *keys_out = NULL;
+    if (!elem || !keys) {
+        free(elem);
+        free(keys);
         add_error(L, line, "out of memory");
         return NULL;
     }
@@ -250,19 +318,22 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
     for (size_t i = 0; i < d->n_keys; i++) {
         const struct conf_key_def *k = &d->keys[i];
         struct pend_opt *p = find_opt(L, sec, k);
-        union conf_value v;
 
         if (p) {
-            if (p->ok)
+            if (p->list && !p->list_twice)
+                type_list(L, p);
+            keys[i].line = p->line;
+            keys[i].bad = !p->ok;
+            if (p->ok) {
                 conf_value_store(k, &p->v, elem);
+                continue;
+            }
         } else if (k->flags & CONF_KF_REQUIRED) {
             missing_key(L, sec, k, line);
-        } else if (conf_value_parse(k, k->def, &v, err, sizeof(err))) {
-            conf_value_store(k, &v, elem);
-        } else {
-            add_error(L, 0, "built-in default: %s", err);
         }
+        store_default(L, k, elem);
     }
+    derive(d, elem, NULL, keys, false);
     while (L->n_opts > 0 && L->opts[L->n_opts - 1].sec == sec) {
         struct pend_opt *p = &L->opts[--L->n_opts];
         conf_value_release(p->key, &p->v);
@@ -272,6 +343,24 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
     size_t first = L->n_kids;
     while (first > 0 && L->kids[first - 1].parent == sec)
         first--;
+    for (size_t j = first; j < L->n_kids; j++) {
+        struct pend_child *kid = &L->kids[j];
+        const struct conf_section_def *cd = kid->child->def;
+        derive(cd, kid->elem, elem, kid->keys, true);
+        if (cd->check) {
+            struct conf_check ck = {
+                .def = cd,
+                .elem = kid->elem,
+                .parent = elem,
+                .keys = kid->keys,
+                .parent_keys = keys,
+                .line = kid->line,
+                .error = check_error,
+                .arg = L,
+            };
+            cd->check(&ck);
+        }
+    }
     for (size_t i = 0; i < d->n_children; i++) {
         const struct conf_child_def *cd = &d->children[i];
         size_t n = 0;
@@ -304,8 +393,10 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
             free_section(L->kids[j].child->def, L->kids[j].elem);
             free(L->kids[j].elem);
         }
+        free(L->kids[j].keys);
     }
     L->n_kids = first;
+    *keys_out = keys;
     return elem;
 }
 
@@ -316,6 +407,7 @@ static void drop_pending(struct loader *L)
     for (size_t i = 0; i < L->n_kids; i++) {
         free_section(L->kids[i].child->def, L->kids[i].elem);
         free(L->kids[i].elem);
+        free(L->kids[i].keys);
     }
     free(L->opts);
     free(L->kids);
@@ -366,6 +458,18 @@ static int on_option(cfg_t *sec, cfg_opt_t *opt)
         return L->too_many ? -1 : 0;
     }
     p = find_opt(L, sec, k);
+    if (p && p->list) {
+        unsigned n = cfg_opt_size(opt);
+        /* one call per entry, then one at the '}': anything else is a new assignment */
+        if (!p->list_closed && (n == p->list_n || n == p->list_n + 1)) {
+            p->list_closed = n == p->list_n;
+            p->list_n = n;
+        } else if (!p->list_twice) {
+            p->list_twice = true;
+            add_error(L, line, "%s is set twice (first at line %u)", k->name, p->line);
+        }
+        return L->too_many ? -1 : 0;
+    }
     if (p) {
         add_error(L, line, "%s is set twice (first at line %u)", k->name, p->line);
         return L->too_many ? -1 : 0;
@@ -375,9 +479,15 @@ static int on_option(cfg_t *sec, cfg_opt_t *opt)
         return -1;
     }
     p = &L->opts[L->n_opts++];
+    memset(p, 0, sizeof(*p));
     p->sec = sec;
     p->key = k;
     p->line = line;
+    if (CONF_KIND_IS_LIST(k->kind)) {
+        p->list = opt;
+        p->list_n = cfg_opt_size(opt);
+        return L->too_many ? -1 : 0;
+    }
     p->ok = conf_value_parse(k, cfg_opt_getnstr(opt, 0), &p->v, err, sizeof(err));
     if (!p->ok)
         add_error(L, line, "%s", err);
@@ -400,6 +510,7 @@ static int on_section(cfg_t *parent, cfg_opt_t *opt)
     const struct conf_section_def *pd = conf_schema_section(parent->name);
     const struct conf_child_def *cd = NULL;
     cfg_t *sec = newest_section(opt);
+    struct conf_key_state *keys;
     unsigned line;
     void *elem;
 
@@ -428,18 +539,21 @@ static int on_section(cfg_t *parent, cfg_opt_t *opt)
         foreign(L, opt, line);
         return L->too_many ? -1 : 0;
     }
-    elem = assemble(L, cd->def, sec, line);
+    elem = assemble(L, cd->def, sec, line, &keys);
     if (!elem)
         return -1;
     if (!grow((void **)&L->kids, &L->cap_kids, L->n_kids, sizeof(*L->kids))) {
         free_section(cd->def, elem);
         free(elem);
+        free(keys);
         add_error(L, line, "out of memory");
         return -1;
     }
     L->kids[L->n_kids].parent = parent;
     L->kids[L->n_kids].child = cd;
     L->kids[L->n_kids].elem = elem;
+    L->kids[L->n_kids].keys = keys;
+    L->kids[L->n_kids].line = line;
     L->n_kids++;
     return L->too_many ? -1 : 0;
 }
@@ -555,11 +669,28 @@ struct titled {
     size_t index;
 };
 
+static bool is_prefix_title(const struct conf_section_def *d)
+{
+    return d->title == CONF_T_PREFIX || d->title == CONF_T_PREFIX_AUTO;
+}
+
+/* A CONF_T_PREFIX_AUTO title that was the word "auto". */
+static bool title_auto(const struct titled *t)
+{
+    bool a = false;
+
+    if (t->def->title == CONF_T_PREFIX_AUTO)
+        memcpy(&a, t->base + t->def->off_auto, sizeof(a));
+    return a;
+}
+
 static int title_cmp(const struct titled *x, const struct titled *y)
 {
     const char *a = x->base + x->def->off_title, *b = y->base + y->def->off_title;
 
-    if (x->def->title == CONF_T_PREFIX) {
+    if (title_auto(x) || title_auto(y))
+        return title_auto(x) == title_auto(y) ? 0 : title_auto(x) ? -1 : 1;
+    if (is_prefix_title(x->def)) {
         struct e6_prefix p, q;
         memcpy(&p, a, sizeof(p));
         memcpy(&q, b, sizeof(q));
@@ -578,7 +709,7 @@ static bool title_valid(const struct titled *t)
 {
     const char *field = t->base + t->def->off_title;
 
-    if (t->def->title == CONF_T_PREFIX) {
+    if (is_prefix_title(t->def)) {
         struct e6_prefix p;
         memcpy(&p, field, sizeof(p));
         return p.len <= 128;
@@ -602,7 +733,11 @@ static const char *title_text(const struct titled *t, char *buf, size_t len)
 {
     const char *field = t->base + t->def->off_title;
 
-    if (t->def->title == CONF_T_PREFIX) {
+    if (title_auto(t)) {
+        snprintf(buf, len, "auto");
+        return buf;
+    }
+    if (is_prefix_title(t->def)) {
         struct e6_prefix p;
         memcpy(&p, field, sizeof(p));
         return e6_prefix_format(&p, buf, len);
@@ -698,6 +833,10 @@ static cfg_opt_t *build_opts(const struct conf_section_def *d)
     /* All values are strings to libconfuse; value.c gives them their type. */
     for (size_t i = 0; i < d->n_keys; i++) {
         cfg_opt_t s = CFG_STR(d->keys[i].name, NULL, CFGF_NODEFAULT);
+        if (CONF_KIND_IS_LIST(d->keys[i].kind)) {
+            cfg_opt_t l = CFG_STR_LIST(d->keys[i].name, NULL, CFGF_NODEFAULT);
+            s = l;
+        }
         s.validcb = on_option;
         o[i] = s;
     }
@@ -754,8 +893,11 @@ static struct conf *load(const char *text, size_t len, const char *name, conf_re
     cfg_set_error_function(cfg, on_error);
 
     cur = &L;
-    if (cfg_parse_buf(cfg, L.scan.text) == CFG_SUCCESS && !L.too_many)
-        c = assemble(&L, &conf_root_def, cfg, 0);
+    if (cfg_parse_buf(cfg, L.scan.text) == CFG_SUCCESS && !L.too_many) {
+        struct conf_key_state *keys;
+        c = assemble(&L, &conf_root_def, cfg, 0, &keys);
+        free(keys);
+    }
     cur = NULL;
     drop_pending(&L);
     cfg_free(cfg);

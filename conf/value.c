@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/internal.h"
 
@@ -18,6 +19,10 @@
 /* The kinds' storage types must match what conf_value_store writes. */
 _Static_assert(sizeof(enum e6_log_level) == sizeof(int), "enum fields are int-sized");
 _Static_assert(sizeof(enum conf_tunnel_type) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(enum conf_ra_preference) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(enum conf_ra_mtu_mode) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(enum conf_tristate) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "UINT and LIFETIME fields share storage");
 
 static bool errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -108,7 +113,7 @@ bool conf_username_valid(const char *s)
     return true;
 }
 
-static bool parse_enum(const struct conf_key_def *k, const char *text, union conf_value *out,
+static bool parse_enum(const struct conf_key_def *k, const char *text, struct conf_value *out,
                        char *err, size_t errlen)
 {
     char q[CONF_QUOTE_BUF], list[256];
@@ -127,7 +132,7 @@ static bool parse_enum(const struct conf_key_def *k, const char *text, union con
                 list);
 }
 
-static bool parse_abspath(const struct conf_key_def *k, const char *text, union conf_value *out,
+static bool parse_abspath(const struct conf_key_def *k, const char *text, struct conf_value *out,
                           char *err, size_t errlen)
 {
     char q[CONF_QUOTE_BUF];
@@ -149,7 +154,7 @@ static bool parse_abspath(const struct conf_key_def *k, const char *text, union 
     return true;
 }
 
-static bool parse_user(const struct conf_key_def *k, const char *text, union conf_value *out,
+static bool parse_user(const struct conf_key_def *k, const char *text, struct conf_value *out,
                        char *err, size_t errlen)
 {
     char q[CONF_QUOTE_BUF];
@@ -165,58 +170,324 @@ static bool parse_user(const struct conf_key_def *k, const char *text, union con
     return true;
 }
 
-static bool parse_uint(const struct conf_key_def *k, const char *text, union conf_value *out,
+/* " (RFC 4861 6.2.1)" when the key names its source, else "". */
+static const char *rfc_suffix(const struct conf_key_def *k, char *buf, size_t len)
+{
+    if (k->rfc)
+        snprintf(buf, len, " (%s)", k->rfc);
+    else if (len)
+        buf[0] = '\0';
+    return buf;
+}
+
+/*
+ * Plain decimal only: no sign, no hex, no octal surprise from a leading
+ * zero. Returns 1 for a number within bounds, 0 for not a number, -1 below
+ * .min, -2 above .max (or too large for any field).
+ */
+static int decimal(const struct conf_key_def *k, const char *text, unsigned long *out)
+{
+    unsigned long v = 0;
+    const char *p = text;
+
+    if (*p == '\0' || (p[0] == '0' && p[1] != '\0'))
+        return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    for (p = text; *p; p++) {
+        unsigned long d = (unsigned long)(*p - '0');
+        if (v > (ULONG_MAX - d) / 10)
+            return -2;
+        v = v * 10 + d;
+    }
+    if (v < k->min)
+        return -1;
+    if (v > k->max)
+        return -2;
+    *out = v;
+    return 1;
+}
+
+/* "max-interval 2 is below 4 (RFC 4861 6.2.1)" */
+static bool range_error(const struct conf_key_def *k, const char *text, int r, char *err,
+                        size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], rfc[96];
+
+    rfc_suffix(k, rfc, sizeof(rfc));
+    /* the text is all digits here; quote it only to cut a very long one */
+    if (strlen(text) > 20)
+        text = conf_quote(text, q, sizeof(q));
+    if (r == -1)
+        return errf(err, errlen, "%s %s is below %lu%s", k->name, text, k->min, rfc);
+    return errf(err, errlen, "%s %s is above %lu%s", k->name, text, k->max, rfc);
+}
+
+static bool parse_uint(const struct conf_key_def *k, const char *text, struct conf_value *out,
                        char *err, size_t errlen)
 {
     char q[CONF_QUOTE_BUF];
     unsigned long v = 0;
-    const char *p = text;
+    int r = decimal(k, text, &v);
 
-    /* Plain decimal only: no sign, no hex, no octal surprise from a leading zero. */
-    if (*p == '\0' || (p[0] == '0' && p[1] != '\0'))
-        goto bad;
-    for (; *p; p++) {
-        unsigned long d = (unsigned long)(*p - '0');
-        if (*p < '0' || *p > '9')
-            goto bad;
-        if (v > (ULONG_MAX - d) / 10)
-            goto range;
-        v = v * 10 + d;
-    }
-    if (v < k->min || v > k->max)
-        goto range;
+    if (r == 0)
+        return errf(err, errlen, "%s %s is not a number (expected %lu to %lu)", k->name,
+                    conf_quote(text, q, sizeof(q)), k->min, k->max);
+    if (r < 0)
+        return range_error(k, text, r, err, errlen);
     out->uint = (unsigned)v;
     return true;
-bad:
-    return errf(err, errlen, "%s %s is not a number (expected %lu to %lu)", k->name,
-                conf_quote(text, q, sizeof(q)), k->min, k->max);
-range:
-    return errf(err, errlen, "%s %s is out of range (expected %lu to %lu)", k->name,
-                conf_quote(text, q, sizeof(q)), k->min, k->max);
 }
 
-static bool parse_bool(const struct conf_key_def *k, const char *text, union conf_value *out,
-                       char *err, size_t errlen)
+static bool parse_lifetime(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                           char *err, size_t errlen)
 {
-    static const char *const yes[] = {"yes", "true", "on"};
-    static const char *const no[] = {"no", "false", "off"};
+    bool inf = (k->flags & CONF_KF_INFINITY) != 0;
     char q[CONF_QUOTE_BUF];
+    unsigned long v = 0;
+    int r;
 
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcmp(text, yes[i]) == 0) {
-            out->flag = true;
-            return true;
-        }
-        if (strcmp(text, no[i]) == 0) {
-            out->flag = false;
+    if (inf && strcmp(text, "infinity") == 0) {
+        out->uint = CONF_LIFETIME_INFINITY;
+        return true;
+    }
+    r = decimal(k, text, &v);
+    if (r == 0)
+        return errf(err, errlen, "%s %s is not a number of seconds (expected %lu to %lu%s)",
+                    k->name, conf_quote(text, q, sizeof(q)), k->min, k->max,
+                    inf ? " or infinity" : "");
+    if (r < 0)
+        return range_error(k, text, r, err, errlen);
+    out->uint = (unsigned)v;
+    return true;
+}
+
+const char *conf_lifetime_text(uint32_t v, char *buf, size_t len)
+{
+    if (v == CONF_LIFETIME_INFINITY)
+        snprintf(buf, len, "infinity");
+    else
+        snprintf(buf, len, "%u", v);
+    return buf;
+}
+
+static bool parse_enum_uint(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                            char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], list[256];
+    unsigned long v = 0;
+    size_t o = 0;
+    int r;
+
+    for (const struct conf_choice *c = k->choices; c->name; c++) {
+        if (strcmp(text, c->name) == 0) {
+            out->num = c->value;
             return true;
         }
     }
-    return errf(err, errlen, "%s %s is not yes or no (nor true/false, on/off)", k->name,
-                conf_quote(text, q, sizeof(q)));
+    r = decimal(k, text, &v);
+    if (r > 0) {
+        out->num = k->aux_value;
+        out->uint = (unsigned)v;
+        return true;
+    }
+    if (r < 0)
+        return range_error(k, text, r, err, errlen);
+    list[0] = '\0';
+    for (const struct conf_choice *c = k->choices; c->name && o < sizeof(list); c++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s, ", c->name);
+    return errf(err, errlen, "%s %s is not %sor a number from %lu to %lu", k->name,
+                conf_quote(text, q, sizeof(q)), list, k->min, k->max);
 }
 
-bool conf_value_parse(const struct conf_key_def *k, const char *text, union conf_value *out,
+static bool parse_string(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                         char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], why[256];
+
+    if (k->check ? !k->check(text, why, sizeof(why)) : has_control(text)) {
+        if (!k->check)
+            snprintf(why, sizeof(why), "contains a control character");
+        return errf(err, errlen, "%s %s %s", k->name, conf_quote(text, q, sizeof(q)), why);
+    }
+    out->str = strdup(text);
+    if (!out->str)
+        return errf(err, errlen, "out of memory");
+    return true;
+}
+
+static const char *const yes_words[] = {"yes", "true", "on"};
+static const char *const no_words[] = {"no", "false", "off"};
+
+/* 1 yes, 0 no, -1 neither */
+static int bool_word(const char *text)
+{
+    for (size_t i = 0; i < sizeof(yes_words) / sizeof(yes_words[0]); i++) {
+        if (strcmp(text, yes_words[i]) == 0)
+            return 1;
+        if (strcmp(text, no_words[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static bool parse_bool(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                       char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    int b = bool_word(text);
+
+    if (b < 0)
+        return errf(err, errlen, "%s %s is not yes or no (nor true/false, on/off)", k->name,
+                    conf_quote(text, q, sizeof(q)));
+    out->flag = b == 1;
+    return true;
+}
+
+static bool parse_tristate(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                           char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    int b = bool_word(text);
+
+    if (strcmp(text, "auto") == 0) {
+        out->num = CONF_TRI_AUTO;
+        return true;
+    }
+    if (b < 0)
+        return errf(err, errlen, "%s %s is not auto, yes or no (nor true/false, on/off)", k->name,
+                    conf_quote(text, q, sizeof(q)));
+    out->num = b == 1 ? CONF_TRI_ON : CONF_TRI_OFF;
+    return true;
+}
+
+/* An address hosts can be told to use (RDNSS): not ::, loopback or multicast. */
+static bool server_addr(const struct conf_key_def *k, const char *text, struct in6_addr *a,
+                        char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    const char *why = NULL;
+
+    conf_quote(text, q, sizeof(q));
+    if (!e6_addr_parse(text, a))
+        return errf(err, errlen, "%s %s is not an IPv6 address (expected unicast addresses%s)",
+                    k->name, q, (k->flags & CONF_KF_AUTO) ? " or auto" : "");
+    if (e6_addr_is_unspecified(a))
+        why = "is the unspecified address";
+    else if (e6_addr_is_multicast(a))
+        why = "is a multicast address";
+    else if (e6_addr_is_loopback(a))
+        why = "is the loopback address (each host would ask itself)";
+    if (why)
+        return errf(err, errlen, "%s %s %s; expected a unicast address", k->name, q, why);
+    return true;
+}
+
+static bool count_ok(const struct conf_key_def *k, size_t n, char *err, size_t errlen)
+{
+    char rfc[96];
+
+    if (n >= k->min && n <= k->max)
+        return true;
+    rfc_suffix(k, rfc, sizeof(rfc));
+    if (n == 0)
+        return errf(err, errlen, "%s is empty (expected 1 to %lu entries)%s", k->name, k->max, rfc);
+    return errf(err, errlen, "%s has %zu entries (expected %lu to %lu)%s", k->name, n, k->min,
+                k->max, rfc);
+}
+
+static bool parse_addrlist(const struct conf_key_def *k, const char *const *items, size_t n,
+                           struct conf_value *out, char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+
+    if (!count_ok(k, n, err, errlen))
+        return false;
+    out->list.addrs = calloc(n, sizeof(*out->list.addrs));
+    if (!out->list.addrs)
+        return errf(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct in6_addr a;
+        if ((k->flags & CONF_KF_AUTO) && strcmp(items[i], "auto") == 0) {
+            if (out->flag)
+                return errf(err, errlen, "%s lists auto twice", k->name);
+            out->flag = true;
+            continue;
+        }
+        if (!server_addr(k, items[i], &a, err, errlen))
+            return false;
+        for (size_t j = 0; j < out->n; j++)
+            if (e6_addr_equal(&out->list.addrs[j], &a))
+                return errf(err, errlen, "%s lists %s twice", k->name,
+                            conf_quote(items[i], q, sizeof(q)));
+        out->list.addrs[out->n++] = a;
+    }
+    if (out->n == 0) {
+        free(out->list.addrs);
+        out->list.addrs = NULL;
+    }
+    return true;
+}
+
+/* Names equal for DNS: ASCII case and one trailing dot do not count. */
+static bool same_name(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+
+    if (la && a[la - 1] == '.')
+        la--;
+    if (lb && b[lb - 1] == '.')
+        lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static bool parse_strlist(const struct conf_key_def *k, const char *const *items, size_t n,
+                          struct conf_value *out, char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], why[256];
+
+    if (!count_ok(k, n, err, errlen))
+        return false;
+    out->list.strs = calloc(n, sizeof(*out->list.strs));
+    if (!out->list.strs)
+        return errf(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        conf_quote(items[i], q, sizeof(q));
+        if (k->check ? !k->check(items[i], why, sizeof(why)) : has_control(items[i])) {
+            if (!k->check)
+                snprintf(why, sizeof(why), "contains a control character");
+            return errf(err, errlen, "%s %s %s", k->name, q, why);
+        }
+        for (size_t j = 0; j < out->n; j++)
+            if (same_name(out->list.strs[j], items[i]))
+                return errf(err, errlen, "%s lists %s twice", k->name, q);
+        out->list.strs[out->n] = strdup(items[i]);
+        if (!out->list.strs[out->n])
+            return errf(err, errlen, "out of memory");
+        out->n++;
+    }
+    return true;
+}
+
+bool conf_value_parse_list(const struct conf_key_def *k, const char *const *items, size_t n,
+                           struct conf_value *out, char *err, size_t errlen)
+{
+    bool ok;
+
+    memset(out, 0, sizeof(*out));
+    if (k->kind == CONF_K_ADDRLIST)
+        ok = parse_addrlist(k, items, n, out, err, errlen);
+    else if (k->kind == CONF_K_STRLIST)
+        ok = parse_strlist(k, items, n, out, err, errlen);
+    else
+        return errf(err, errlen, "%s takes one value, not a list", k->name);
+    if (!ok)
+        conf_value_release(k, out);
+    return ok;
+}
+
+bool conf_value_parse(const struct conf_key_def *k, const char *text, struct conf_value *out,
                       char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -233,41 +504,114 @@ bool conf_value_parse(const struct conf_key_def *k, const char *text, union conf
         return parse_uint(k, text, out, err, errlen);
     case CONF_K_BOOL:
         return parse_bool(k, text, out, err, errlen);
+    case CONF_K_LIFETIME:
+        return parse_lifetime(k, text, out, err, errlen);
+    case CONF_K_TRISTATE:
+        return parse_tristate(k, text, out, err, errlen);
+    case CONF_K_ENUM_UINT:
+        return parse_enum_uint(k, text, out, err, errlen);
+    case CONF_K_STRING:
+        return parse_string(k, text, out, err, errlen);
+    case CONF_K_ADDRLIST:
+    case CONF_K_STRLIST:
+        return conf_value_parse_list(k, &text, 1, out, err, errlen);
     }
     return errf(err, errlen, "%s: unknown kind of key", k->name);
 }
 
-void conf_value_store(const struct conf_key_def *k, union conf_value *v, void *base)
+static void store_ptr(char *field, void **p)
+{
+    memcpy(field, p, sizeof(*p));
+    *p = NULL; /* the field owns it now */
+}
+
+void conf_value_store(const struct conf_key_def *k, struct conf_value *v, void *base)
 {
     char *field = (char *)base + k->offset;
 
     switch (k->kind) {
     case CONF_K_ENUM:
+    case CONF_K_TRISTATE:
         memcpy(field, &v->num, sizeof(v->num));
         break;
-    case CONF_K_ABSPATH:
-    case CONF_K_USER: {
-        char *old;
-        memcpy(&old, field, sizeof(old));
-        free(old);
-        memcpy(field, &v->str, sizeof(v->str));
-        v->str = NULL; /* the field owns it now */
+    case CONF_K_ENUM_UINT:
+        memcpy(field, &v->num, sizeof(v->num));
+        if (v->num == k->aux_value)
+            memcpy((char *)base + k->off_aux, &v->uint, sizeof(v->uint));
         break;
-    }
+    case CONF_K_ABSPATH:
+    case CONF_K_USER:
+    case CONF_K_STRING:
+        conf_value_free_field(k, base);
+        store_ptr(field, (void **)&v->str);
+        break;
     case CONF_K_UINT:
+    case CONF_K_LIFETIME:
         memcpy(field, &v->uint, sizeof(v->uint));
         break;
     case CONF_K_BOOL:
         memcpy(field, &v->flag, sizeof(v->flag));
         break;
+    case CONF_K_ADDRLIST:
+        conf_value_free_field(k, base);
+        store_ptr(field, (void **)&v->list.addrs);
+        memcpy((char *)base + k->off_count, &v->n, sizeof(v->n));
+        if (k->flags & CONF_KF_AUTO)
+            memcpy((char *)base + k->off_aux, &v->flag, sizeof(v->flag));
+        v->n = 0;
+        break;
+    case CONF_K_STRLIST:
+        conf_value_free_field(k, base);
+        store_ptr(field, (void **)&v->list.strs);
+        memcpy((char *)base + k->off_count, &v->n, sizeof(v->n));
+        v->n = 0;
+        break;
     }
 }
 
-void conf_value_release(const struct conf_key_def *k, union conf_value *v)
+void conf_value_release(const struct conf_key_def *k, struct conf_value *v)
 {
-    if (k->kind == CONF_K_ABSPATH || k->kind == CONF_K_USER) {
-        free(v->str);
-        v->str = NULL;
+    free(v->str);
+    v->str = NULL;
+    if (k->kind == CONF_K_STRLIST && v->list.strs)
+        for (size_t i = 0; i < v->n; i++)
+            free(v->list.strs[i]);
+    /* addrs and strs share storage */
+    free(v->list.addrs);
+    v->list.addrs = NULL;
+    v->n = 0;
+}
+
+void conf_value_free_field(const struct conf_key_def *k, void *base)
+{
+    char *field = (char *)base + k->offset;
+    void *p;
+
+    switch (k->kind) {
+    case CONF_K_ABSPATH:
+    case CONF_K_USER:
+    case CONF_K_STRING:
+    case CONF_K_ADDRLIST:
+        break;
+    case CONF_K_STRLIST: {
+        char **strs;
+        size_t n;
+        memcpy(&strs, field, sizeof(strs));
+        memcpy(&n, (char *)base + k->off_count, sizeof(n));
+        for (size_t i = 0; strs && i < n; i++)
+            free(strs[i]);
+        break;
+    }
+    default:
+        return;
+    }
+    memcpy(&p, field, sizeof(p));
+    free(p);
+    p = NULL;
+    memcpy(field, &p, sizeof(p));
+    if (CONF_KIND_IS_LIST(k->kind)) {
+        size_t zero = 0;
+        memcpy((char *)base + k->off_count, &zero, sizeof(zero));
     }
 }
 
@@ -294,9 +638,17 @@ bool conf_title_parse(const struct conf_section_def *d, const char *text, void *
         memcpy(field, &copy, sizeof(copy));
         return true;
     }
-    case CONF_T_PREFIX: {
+    case CONF_T_PREFIX:
+    case CONF_T_PREFIX_AUTO: {
         struct e6_prefix p;
         char why[160];
+        if (d->title == CONF_T_PREFIX_AUTO && strcmp(text, "auto") == 0) {
+            bool yes = true;
+            memset(&p, 0, sizeof(p));
+            memcpy(field, &p, sizeof(p));
+            memcpy((char *)base + d->off_auto, &yes, sizeof(yes));
+            return true;
+        }
         if (!e6_prefix_parse(text, true, &p, why, sizeof(why))) {
             memset(&p, 0, sizeof(p));
             p.len = CONF_PREFIX_INVALID;

@@ -402,6 +402,10 @@ static void test_lookups(void **state)
 /* ---- rejections, one kind at a time ---- */
 
 #define TOP_WORDS "user, control-socket, state-directory, log-level, interface, proxy or tunnel"
+#define IF_WORDS                                                                                   \
+    "advertise, max-interval, min-interval, router-lifetime, router-preference, cur-hop-limit, "   \
+    "managed, other-config, reachable-time, retrans-timer, mtu, source-lladdr, "                   \
+    "solicited-unicast, withdraw-on-exit, captive-portal, prefix, route, rdnss, dnssl or pref64"
 
 static void test_unknown_keyword(void **state)
 {
@@ -411,10 +415,15 @@ static void test_unknown_keyword(void **state)
     expect("\n\nbar x {\n}\n", "t.conf:3: unknown keyword \"bar\" (expected " TOP_WORDS ")", NULL);
     expect("Log-Level = info\n", "t.conf:1: unknown keyword \"Log-Level\" (expected " TOP_WORDS ")",
            NULL);
-    expect("interface eth0 {\n  mtu = 1480\n}\n",
-           "t.conf:2: unknown keyword \"mtu\" in interface \"eth0\" (interface sections take no "
-           "settings yet)",
+    expect("interface eth0 {\n  link-mtu = 1480\n}\n",
+           "t.conf:2: unknown keyword \"link-mtu\" in interface \"eth0\" (expected " IF_WORDS ")",
            NULL);
+    expect("interface eth0 {\n  prefix auto {\n    lifetime = 5\n  }\n}\n",
+           "t.conf:3: unknown keyword \"lifetime\" in prefix \"auto\" (expected on-link, "
+           "autonomous, valid-lifetime, preferred-lifetime or decrement)",
+           NULL);
+    expect("interface eth0 {\n  rdnss {\n    domains = { \"example.com\" }\n  }\n}\n",
+           "t.conf:3: unknown keyword \"domains\" in rdnss (expected servers or lifetime)", NULL);
     expect("tunnel t0 {\n  type = 6in4\n  remote = 192.0.2.1\n}\n",
            "t.conf:3: unknown keyword \"remote\" in tunnel \"t0\" (expected type)", NULL);
     expect("proxy eth0 {\n  rule 2001:db8::/64 {\n    static = yes\n  }\n}\n",
@@ -687,8 +696,8 @@ static void test_syntax(void **state)
            NULL);
     expect("interface lan0 {\nproxy eth0 {\n}\n",
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)",
-           "t.conf:2: unknown keyword \"proxy\" in interface \"lan0\" (interface sections take no "
-           "settings yet); is a \"}\" missing above?",
+           "t.conf:2: unknown keyword \"proxy\" in interface \"lan0\" (expected " IF_WORDS
+           "); is a \"}\" missing above?",
            NULL);
     expect("user = \"a\"\n}\n", "t.conf:2: unexpected \"}\" (no section is open)", NULL);
     expect("user =\n", "t.conf:2: unexpected end of file (a setting is incomplete)", NULL);
@@ -801,13 +810,14 @@ static void test_errors_then_syntax(void **state)
     expect("log-level = loud\n"
            "tunnel t0 { type = gre }\n"
            "interface lan0 {\n"
-           "  prefix 2001:db8::/64 { }\n"
+           "  max-interval = 2\n"
+           "  bogus 2001:db8::/64 { }\n"
            "}\n"
            "user = \"9\"\n",
            "t.conf:1: log-level \"loud\" is not one of err, warning, notice, info, debug",
            "t.conf:2: type \"gre\" is not one of 6in4, 6bed4",
-           "t.conf:4: unknown keyword \"prefix\" in interface \"lan0\" (interface sections take "
-           "no settings yet)",
+           "t.conf:4: max-interval 2 is below 4 (RFC 4861 6.2.1, RFC 8319)",
+           "t.conf:5: unknown keyword \"bogus\" in interface \"lan0\" (expected " IF_WORDS ")",
            NULL);
 }
 
@@ -916,7 +926,7 @@ static void test_value_uint_bool(void **state)
 {
     const struct conf_key_def u = {.name = "mtu", .kind = CONF_K_UINT, .min = 1280, .max = 1480};
     const struct conf_key_def b = {.name = "managed", .kind = CONF_K_BOOL};
-    union conf_value v;
+    struct conf_value v;
     char err[256];
 
     (void)state;
@@ -925,12 +935,13 @@ static void test_value_uint_bool(void **state)
     assert_true(conf_value_parse(&u, "1480", &v, err, sizeof(err)));
     assert_int_equal(v.uint, 1480);
     assert_false(conf_value_parse(&u, "1279", &v, err, sizeof(err)));
-    assert_string_equal(err, "mtu \"1279\" is out of range (expected 1280 to 1480)");
+    assert_string_equal(err, "mtu 1279 is below 1280");
     assert_false(conf_value_parse(&u, "1481", &v, err, sizeof(err)));
-    assert_string_equal(err, "mtu \"1481\" is out of range (expected 1280 to 1480)");
+    assert_string_equal(err, "mtu 1481 is above 1480");
     assert_false(conf_value_parse(&u, "99999999999999999999999", &v, err, sizeof(err)));
-    assert_string_equal(err,
-                        "mtu \"99999999999999999999999\" is out of range (expected 1280 to 1480)");
+    assert_string_equal(err, "mtu \"99999999999999999999999\" is above 1480");
+    assert_false(conf_value_parse(&u, "18446744073709551616", &v, err, sizeof(err)));
+    assert_string_equal(err, "mtu 18446744073709551616 is above 1480");
     static const char *const bad[] = {"", "-1", "+1300", "0x500", "01300", "13 00", "1300x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char want[128];
@@ -1025,21 +1036,35 @@ static void check_def(const struct conf_section_def *d, const char **seen, size_
     assert_true(d->title == CONF_T_NONE || d->title_help != NULL);
     for (size_t i = 0; i < d->n_keys; i++) {
         const struct conf_key_def *k = &d->keys[i];
-        union conf_value v;
+        struct conf_value v;
         char err[256];
 
         assert_ptr_equal(conf_schema_key(d, k->name), k);
         assert_true(k->offset < d->size);
         assert_null(conf_schema_section(k->name)); /* keys and sections do not share names */
+        if (CONF_KIND_IS_LIST(k->kind))
+            assert_true(k->off_count < d->size && k->min >= 1 && k->min <= k->max);
+        if (k->kind == CONF_K_ENUM_UINT || (k->flags & CONF_KF_AUTO))
+            assert_true(k->off_aux < d->size);
         if (k->flags & CONF_KF_REQUIRED) {
             assert_null(k->def);
+            assert_null(k->derive);
             continue;
         }
+        if (k->kind == CONF_K_UINT || k->kind == CONF_K_LIFETIME || k->kind == CONF_K_ENUM_UINT)
+            assert_true(k->min <= k->max && k->max <= 0xffffffffUL);
+        if (k->kind == CONF_K_LIFETIME)
+            assert_true(k->max < CONF_LIFETIME_INFINITY);
+        /* a computed default, or one the user could have written, never both */
+        assert_false(k->def && k->derive);
+        assert_true(!(k->flags & CONF_KF_PARENT) || k->derive != NULL);
+        if (!k->def && !k->derive)
+            assert_int_equal(k->kind, CONF_K_STRING); /* absent: NULL */
+        if (!k->def)
+            continue;
         if (!conf_value_parse(k, k->def, &v, err, sizeof(err)))
             fail_msg("default of %s does not pass its own check: %s", k->name, err);
         conf_value_release(k, &v);
-        if (k->kind == CONF_K_UINT)
-            assert_true(k->min <= k->max && k->max <= 0xffffffffUL);
     }
     for (size_t i = 0; i < d->n_children; i++)
         check_def(d->children[i].def, seen, n_seen);
@@ -1053,7 +1078,8 @@ static void test_schema(void **state)
     (void)state;
     assert_string_equal(conf_root_def.name, "root");
     check_def(&conf_root_def, seen, &n);
-    assert_int_equal(n, 5); /* root, interface, proxy, rule, tunnel */
+    /* root, interface, prefix, route, rdnss, dnssl, pref64, proxy, rule, tunnel */
+    assert_int_equal(n, 10);
     assert_null(conf_schema_section("nope"));
     assert_null(conf_schema_key(&conf_root_def, "nope"));
 }
