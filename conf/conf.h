@@ -57,9 +57,9 @@ enum conf_tristate {
  */
 struct conf_ra_prefix {
     bool is_auto;
-    struct e6_prefix prefix; /* unset when is_auto */
-    bool on_link;            /* L, default yes */
-    bool autonomous;         /* A, default yes */
+    struct e6_prefix prefix;     /* unset when is_auto */
+    bool on_link;                /* L, default yes */
+    bool autonomous;             /* A, default yes */
     uint32_t valid_lifetime;     /* default 5400; "infinity" allowed */
     uint32_t preferred_lifetime; /* default 2700; <= valid_lifetime */
     bool decrement; /* count lifetimes down in real time (RFC 4861 6.2.1), default no */
@@ -70,15 +70,15 @@ struct conf_ra_prefix {
 struct conf_ra_route {
     struct e6_prefix prefix;
     enum conf_ra_preference preference; /* default medium */
-    uint32_t lifetime;                  /* default 3 x max-interval */
+    uint32_t lifetime;                  /* default 3 x max-interval; max-interval..infinity */
     unsigned line;
 };
 
 /* rdnss { servers = {...}, lifetime }: RFC 8106 */
 struct conf_ra_rdnss {
-    struct in6_addr *servers; /* n_servers entries, none multicast or :: */
+    struct in6_addr *servers; /* n_servers entries, none multicast, loopback or :: */
     size_t n_servers;
-    bool self; /* the list contained "auto": our own address on that link */
+    bool self;         /* the list contained "auto": our own address on that link */
     uint32_t lifetime; /* default 3 x max-interval (RFC 8106 5.1); 0 not allowed here */
     unsigned line;
 };
@@ -94,7 +94,8 @@ struct conf_ra_dnssl {
 /* pref64 P/L { lifetime }: RFC 8781; L one of 32, 40, 48, 56, 64, 96 */
 struct conf_ra_pref64 {
     struct e6_prefix prefix;
-    uint32_t lifetime; /* default 3 x max-interval, at most 65528 */
+    uint32_t lifetime; /* default 3 x max-interval, at most 65528; >= max-interval;
+                          as written (the wire rounds it up to a multiple of 8) */
     unsigned line;
 };
 
@@ -103,22 +104,23 @@ struct conf_interface {
     char *name;
     unsigned line;
 
-    bool advertise;                /* default yes: the section is the opt-in */
-    unsigned max_interval;         /* s, 4..65535 (RFC 8319), default 600 */
-    unsigned min_interval;         /* s, 3..0.75 x max; default 0.33 x max (>= 3) */
-    unsigned router_lifetime;      /* s, 0 or max_interval..65535; default 3 x max,
-                                      capped at 9000 */
+    bool advertise;        /* default yes: the section is the opt-in */
+    unsigned max_interval; /* s, 4..65535 (RFC 8319), default 600 */
+    /* s, 3..0.75 x max; default max / 3 (>= 3), 0.75 x max when max < 9 */
+    unsigned min_interval;
+    /* s, 0 or max_interval..65535; default 3 x max, capped at 9000 but never below max */
+    unsigned router_lifetime;
     enum conf_ra_preference router_preference; /* default medium */
-    unsigned cur_hop_limit;        /* 0..255, default 64 (0 = unspecified) */
-    bool managed;                  /* M, default no */
-    bool other_config;             /* O, default no */
-    uint32_t reachable_time;       /* ms, 0..3600000, default 0 (unspecified) */
-    uint32_t retrans_timer;        /* ms, default 0 (unspecified) */
-    enum conf_ra_mtu_mode mtu_mode; /* default auto */
-    unsigned mtu;                  /* 1280..65535 when CONF_MTU_VALUE */
-    enum conf_tristate source_lladdr; /* SLLA option; auto = on iff the link has a MAC */
-    bool solicited_unicast;        /* answer an RS from a unicast source by unicast;
-                                      default yes (RFC 7772) */
+    unsigned cur_hop_limit;                    /* 0..255, default 64 (0 = unspecified) */
+    bool managed;                              /* M, default no */
+    bool other_config;                         /* O, default no */
+    uint32_t reachable_time;                   /* ms, 0..3600000, default 0 (unspecified) */
+    uint32_t retrans_timer;                    /* ms, default 0 (unspecified) */
+    enum conf_ra_mtu_mode mtu_mode;            /* default auto */
+    unsigned mtu;                              /* 1280..65535 when CONF_MTU_VALUE */
+    enum conf_tristate source_lladdr;          /* SLLA option; auto = on iff the link has a MAC */
+    bool solicited_unicast;                    /* answer an RS from a unicast source by unicast;
+                                                  default yes (RFC 7772) */
     bool withdraw_on_exit; /* final RAs also zero prefix, route and DNS lifetimes;
                               default no */
     char *captive_portal;  /* RFC 8910 API URI, or NULL */

@@ -635,8 +635,12 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
     } else if (strcmp(fmt, "missing opening brace for section '%s'") == 0) {
         arg = va_arg(aq, const char *);
         d = conf_schema_section(arg);
-        add_error(L, line, "expected \"{\" after %s %s", arg,
-                  d && d->title_help ? d->title_help : "");
+        if (d && d->title == CONF_T_NONE)
+            add_error(L, line, "%s is a section: expected %s { ... }",
+                      conf_quote(arg, q, sizeof(q)), arg);
+        else
+            add_error(L, line, "expected \"{\" after %s %s", arg,
+                      d && d->title_help ? d->title_help : "");
     } else if (strcmp(fmt, "unexpected closing brace") == 0) {
         add_error(L, line, "unexpected \"}\" (no section is open)");
     } else if (strcmp(fmt, "unexpected token '%s'") == 0) {

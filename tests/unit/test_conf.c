@@ -920,6 +920,745 @@ static void test_lines_after_comments(void **state)
            "t.conf:5: log-level is set twice (first at line 4)", NULL);
 }
 
+/* ---- interface NAME { ... }: Router Advertisements ---- */
+
+/* Load "interface lan0 { BODY }" (lines 1..n of body become lines 2..n+1). */
+static struct conf *load_if(const char *body)
+{
+    char *text = malloc(strlen(body) + 64);
+    struct conf *c;
+
+    assert_non_null(text);
+    sprintf(text, "interface lan0 {\n%s}\n", body);
+    c = load_ok(text);
+    free(text);
+    assert_int_equal(c->n_interfaces, 1);
+    return c;
+}
+
+/* "interface lan0 {\nBODY}\n" must be refused with exactly the one message want. */
+static void expect_if(const char *body, const char *want)
+{
+    char *text = malloc(strlen(body) + 64);
+
+    assert_non_null(text);
+    sprintf(text, "interface lan0 {\n%s}\n", body);
+    expect(text, want, NULL);
+    free(text);
+}
+
+static void test_interface_defaults(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+
+    (void)state;
+    c = load_if("");
+    i = &c->interfaces[0];
+    assert_string_equal(i->name, "lan0");
+    assert_int_equal(i->line, 1);
+    assert_true(i->advertise);
+    assert_int_equal(i->max_interval, 600);
+    assert_int_equal(i->min_interval, 200);
+    assert_int_equal(i->router_lifetime, 1800);
+    assert_int_equal(i->router_preference, CONF_PREF_MEDIUM);
+    assert_int_equal(i->cur_hop_limit, 64);
+    assert_false(i->managed);
+    assert_false(i->other_config);
+    assert_int_equal(i->reachable_time, 0);
+    assert_int_equal(i->retrans_timer, 0);
+    assert_int_equal(i->mtu_mode, CONF_MTU_AUTO);
+    assert_int_equal(i->mtu, 0);
+    assert_int_equal(i->source_lladdr, CONF_TRI_AUTO);
+    assert_true(i->solicited_unicast);
+    assert_false(i->withdraw_on_exit);
+    assert_null(i->captive_portal);
+    assert_int_equal(i->n_prefixes + i->n_routes + i->n_rdnss + i->n_dnssl + i->n_pref64, 0);
+    assert_null(i->prefixes);
+    assert_null(i->routes);
+    assert_null(i->rdnss);
+    assert_null(i->dnssl);
+    assert_null(i->pref64);
+    conf_free(c);
+}
+
+static void test_interface_values(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+
+    (void)state;
+    c = load_if("  advertise = no\n"
+                "  max-interval = 30\n"
+                "  min-interval = 22\n"
+                "  router-lifetime = 0\n"
+                "  router-preference = high\n"
+                "  cur-hop-limit = 0\n"
+                "  managed = yes\n"
+                "  other-config = on\n"
+                "  reachable-time = 3600000\n"
+                "  retrans-timer = 4294967295\n"
+                "  mtu = 1480\n"
+                "  source-lladdr = no\n"
+                "  solicited-unicast = false\n"
+                "  withdraw-on-exit = true\n"
+                "  captive-portal = \"https://portal.example.com/api\"\n");
+    i = &c->interfaces[0];
+    assert_false(i->advertise);
+    assert_int_equal(i->max_interval, 30);
+    assert_int_equal(i->min_interval, 22);
+    assert_int_equal(i->router_lifetime, 0);
+    assert_int_equal(i->router_preference, CONF_PREF_HIGH);
+    assert_int_equal(i->cur_hop_limit, 0);
+    assert_true(i->managed);
+    assert_true(i->other_config);
+    assert_int_equal(i->reachable_time, 3600000);
+    assert_int_equal(i->retrans_timer, 4294967295u);
+    assert_int_equal(i->mtu_mode, CONF_MTU_VALUE);
+    assert_int_equal(i->mtu, 1480);
+    assert_int_equal(i->source_lladdr, CONF_TRI_OFF);
+    assert_false(i->solicited_unicast);
+    assert_true(i->withdraw_on_exit);
+    assert_string_equal(i->captive_portal, "https://portal.example.com/api");
+    conf_free(c);
+
+    c = load_if("mtu = off\nsource-lladdr = yes\nrouter-preference = low\n");
+    assert_int_equal(c->interfaces[0].mtu_mode, CONF_MTU_OFF);
+    assert_int_equal(c->interfaces[0].source_lladdr, CONF_TRI_ON);
+    assert_int_equal(c->interfaces[0].router_preference, CONF_PREF_LOW);
+    conf_free(c);
+    c = load_if("mtu = auto\nsource-lladdr = auto\nrouter-preference = medium\n");
+    assert_int_equal(c->interfaces[0].mtu_mode, CONF_MTU_AUTO);
+    assert_int_equal(c->interfaces[0].source_lladdr, CONF_TRI_AUTO);
+    assert_int_equal(c->interfaces[0].router_preference, CONF_PREF_MEDIUM);
+    conf_free(c);
+}
+
+/* Defaults computed from max-interval, wherever in the section it is written. */
+static void test_interface_derived(void **state)
+{
+    static const struct {
+        unsigned max, min, lifetime;
+    } cases[] = {
+        {4, 3, 12},
+        {5, 3, 15},
+        {6, 4, 18},
+        {8, 6, 24},
+        {9, 3, 27},
+        {10, 3, 30},
+        {600, 200, 1800},
+        {3000, 1000, 9000},
+        {3001, 1000, 9000},
+        {20000, 6666, 20000},
+        {65535, 21845, 65535},
+    };
+    char body[256];
+    struct conf *c;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        snprintf(body, sizeof(body),
+                 "  route 2001:db8:1::/48 { }\n  rdnss { servers = \"2001:db8::53\" }\n"
+                 "  dnssl { domains = \"example.com\" }\n  max-interval = %u\n",
+                 cases[k].max);
+        c = load_if(body);
+        const struct conf_interface *i = &c->interfaces[0];
+        assert_int_equal(i->max_interval, cases[k].max);
+        assert_int_equal(i->min_interval, cases[k].min);
+        assert_int_equal(i->router_lifetime, cases[k].lifetime);
+        /* RFC 4861 6.2.1: the computed values always pass the checks */
+        assert_true(4 * i->min_interval <= 3 * i->max_interval && i->min_interval >= 3);
+        assert_true(i->router_lifetime >= i->max_interval);
+        assert_int_equal(i->routes[0].lifetime, 3 * cases[k].max);
+        assert_int_equal(i->rdnss[0].lifetime, 3 * cases[k].max);
+        assert_int_equal(i->dnssl[0].lifetime, 3 * cases[k].max);
+        conf_free(c);
+    }
+    /* pref64: 3 x max-interval, at most 65528 */
+    c = load_if("pref64 64:ff9b::/96 {}\nmax-interval = 21842\n");
+    assert_int_equal(c->interfaces[0].pref64[0].lifetime, 65526);
+    conf_free(c);
+    c = load_if("pref64 64:ff9b::/96 {}\nmax-interval = 21843\n");
+    assert_int_equal(c->interfaces[0].pref64[0].lifetime, 65528);
+    conf_free(c);
+    /* a written value is kept as written */
+    c = load_if("max-interval = 100\nmin-interval = 75\nrouter-lifetime = 100\n");
+    assert_int_equal(c->interfaces[0].min_interval, 75);
+    assert_int_equal(c->interfaces[0].router_lifetime, 100);
+    conf_free(c);
+}
+
+static void test_interface_bounds(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    expect_if("max-interval = 3\n",
+              "t.conf:2: max-interval 3 is below 4 (RFC 4861 6.2.1, RFC 8319)");
+    expect_if("\n\n\n\n\n\n\n\n\n\nmax-interval = 2\n",
+              "t.conf:12: max-interval 2 is below 4 (RFC 4861 6.2.1, RFC 8319)");
+    expect_if("max-interval = 65536\n",
+              "t.conf:2: max-interval 65536 is above 65535 (RFC 4861 6.2.1, RFC 8319)");
+    expect_if("max-interval = 10m\n",
+              "t.conf:2: max-interval \"10m\" is not a number (expected 4 to 65535)");
+    conf_free(load_if("max-interval = 4\n"));
+    conf_free(load_if("max-interval = 65535\n"));
+
+    expect_if("min-interval = 2\n", "t.conf:2: min-interval 2 is below 3 (RFC 4861 6.2.1)");
+    expect_if("max-interval = 65535\nmin-interval = 49152\n",
+              "t.conf:3: min-interval 49152 is above 49151 (RFC 4861 6.2.1)");
+    conf_free(load_if("max-interval = 65535\nmin-interval = 49151\n"));
+    conf_free(load_if("max-interval = 4\nmin-interval = 3\n"));
+    expect_if("max-interval = 100\nmin-interval = 76\n",
+              "t.conf:3: min-interval 76 is above 0.75 x max-interval 100 (at most 75, RFC 4861 "
+              "6.2.1)");
+    /* against the default max-interval, at the line of min-interval */
+    expect_if("\nmin-interval = 451\n",
+              "t.conf:3: min-interval 451 is above 0.75 x max-interval 600 (at most 450, RFC "
+              "4861 6.2.1)");
+    conf_free(load_if("min-interval = 450\n"));
+    /* a refused max-interval is not compared again */
+    expect_if("max-interval = 2\nmin-interval = 500\n",
+              "t.conf:2: max-interval 2 is below 4 (RFC 4861 6.2.1, RFC 8319)");
+
+    conf_free(load_if("router-lifetime = 0\n"));
+    conf_free(load_if("max-interval = 100\nrouter-lifetime = 100\n"));
+    conf_free(load_if("router-lifetime = 65535\n"));
+    expect_if("max-interval = 100\nrouter-lifetime = 99\n",
+              "t.conf:3: router-lifetime 99 is below max-interval 100 (expected 0, or 100 to "
+              "65535: RFC 4861 6.2.1, RFC 8319)");
+    expect_if("router-lifetime = 1\n",
+              "t.conf:2: router-lifetime 1 is below max-interval 600 (expected 0, or 600 to "
+              "65535: RFC 4861 6.2.1, RFC 8319)");
+    expect_if("router-lifetime = 65536\n",
+              "t.conf:2: router-lifetime 65536 is above 65535 (RFC 4861 6.2.1, RFC 8319)");
+
+    conf_free(load_if("cur-hop-limit = 255\n"));
+    expect_if("cur-hop-limit = 256\n", "t.conf:2: cur-hop-limit 256 is above 255 (RFC 4861 4.2)");
+    expect_if("cur-hop-limit = -1\n",
+              "t.conf:2: cur-hop-limit \"-1\" is not a number (expected 0 to 255)");
+    expect_if("reachable-time = 3600001\n",
+              "t.conf:2: reachable-time 3600001 is above 3600000 (RFC 4861 6.2.1)");
+    expect_if("retrans-timer = 4294967296\n",
+              "t.conf:2: retrans-timer 4294967296 is above 4294967295 (RFC 4861 4.2)");
+
+    c = load_if("mtu = 1280\n");
+    assert_int_equal(c->interfaces[0].mtu, 1280);
+    conf_free(c);
+    c = load_if("mtu = 65535\n");
+    assert_int_equal(c->interfaces[0].mtu, 65535);
+    conf_free(c);
+    expect_if("mtu = 1279\n", "t.conf:2: mtu 1279 is below 1280 (RFC 8200 5, RFC 4861 4.6.4)");
+    expect_if("mtu = 65536\n", "t.conf:2: mtu 65536 is above 65535 (RFC 8200 5, RFC 4861 4.6.4)");
+    expect_if("mtu = jumbo\n",
+              "t.conf:2: mtu \"jumbo\" is not auto, off, or a number from 1280 to 65535");
+    expect_if("mtu = Auto\n",
+              "t.conf:2: mtu \"Auto\" is not auto, off, or a number from 1280 to 65535");
+
+    expect_if("source-lladdr = maybe\n",
+              "t.conf:2: source-lladdr \"maybe\" is not auto, yes or no (nor true/false, on/off)");
+    expect_if("router-preference = reserved\n",
+              "t.conf:2: router-preference \"reserved\" is not one of low, medium, high");
+    expect_if("managed = 1\n", "t.conf:2: managed \"1\" is not yes or no (nor true/false, on/off)");
+    expect_if("advertise = yes\nadvertise = no\n",
+              "t.conf:3: advertise is set twice (first at line 2)");
+}
+
+static void test_captive_portal(void **state)
+{
+    static const char *const good[] = {
+        "https://portal.example.com/capport/api",
+        "HTTPS://portal.example.com",
+        "https://x",
+        "urn:ietf:params:capport:unrestricted",
+    };
+    char body[2200 + 64], want[512], uri[2100];
+    struct conf *c;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+        snprintf(body, sizeof(body), "captive-portal = \"%s\"\n", good[k]);
+        c = load_if(body);
+        assert_string_equal(c->interfaces[0].captive_portal, good[k]);
+        conf_free(c);
+    }
+#define NOT_HTTPS                                                                                  \
+    " is not an https:// URI of the captive portal API, nor "                                      \
+    "urn:ietf:params:capport:unrestricted (RFC 8910 2, RFC 8908 2)"
+#define NOT_FIT                                                                                    \
+    " is not a URI that fits the option (1 to 2038 printable ASCII characters, no spaces; RFC "    \
+    "8910 2.3)"
+    expect_if("captive-portal = \"http://portal.example.com\"\n",
+              "t.conf:2: captive-portal \"http://portal.example.com\"" NOT_HTTPS);
+    expect_if("captive-portal = \"https://\"\n", "t.conf:2: captive-portal \"https://\"" NOT_HTTPS);
+    expect_if("captive-portal = \"https:///x\"\n",
+              "t.conf:2: captive-portal \"https:///x\"" NOT_HTTPS);
+    expect_if("captive-portal = \"portal.example.com\"\n",
+              "t.conf:2: captive-portal \"portal.example.com\"" NOT_HTTPS);
+    expect_if("captive-portal = \"urn:ietf:params:capport:restricted\"\n",
+              "t.conf:2: captive-portal \"urn:ietf:params:capport:restricted\"" NOT_HTTPS);
+    expect_if("captive-portal = \"\"\n", "t.conf:2: captive-portal \"\"" NOT_FIT);
+    expect_if("captive-portal = \"https://a b\"\n",
+              "t.conf:2: captive-portal \"https://a b\"" NOT_FIT);
+    expect_if("captive-portal = \"https://\xc3\xa9\"\n",
+              "t.conf:2: captive-portal \"https://\xc3\xa9\"" NOT_FIT);
+    /* 2038 characters fit the option (255 x 8 - 2), 2039 do not */
+    memset(uri, 'a', sizeof(uri));
+    memcpy(uri, "https://", 8);
+    uri[2038] = '\0';
+    snprintf(body, sizeof(body), "captive-portal = \"%s\"\n", uri);
+    c = load_if(body);
+    assert_int_equal(strlen(c->interfaces[0].captive_portal), 2038);
+    conf_free(c);
+    uri[2038] = 'a';
+    uri[2039] = '\0';
+    snprintf(body, sizeof(body), "captive-portal = \"%s\"\n", uri);
+    snprintf(want, sizeof(want), "t.conf:2: captive-portal \"%.64s...\"" NOT_FIT, uri);
+    expect_if(body, want);
+}
+
+static void test_prefix(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+    char b[E6_PREFIXSTRLEN];
+
+    (void)state;
+    c = load_if("  prefix 2001:db8:9:20::/64 {\n"     /* 2 */
+                "  }\n"                               /* 3 */
+                "  prefix auto {\n"                   /* 4 */
+                "    valid-lifetime = infinity\n"     /* 5 */
+                "    preferred-lifetime = infinity\n" /* 6 */
+                "  }\n"                               /* 7 */
+                "  prefix 2001:db8:1::/48 {\n"        /* 8 */
+                "    autonomous = no\n"               /* 9 */
+                "    on-link = no\n"                  /* 10 */
+                "    valid-lifetime = 4294967294\n"   /* 11 */
+                "    preferred-lifetime = 0\n"        /* 12 */
+                "    decrement = yes\n"               /* 13 */
+                "  }\n"                               /* 14 */
+                "  prefix 2001:db8:9:21::/64 { valid-lifetime = 0 preferred-lifetime = 0 }\n");
+    i = &c->interfaces[0];
+    assert_int_equal(i->n_prefixes, 4);
+    assert_false(i->prefixes[0].is_auto);
+    assert_string_equal(pfx(&i->prefixes[0].prefix, b), "2001:db8:9:20::/64");
+    assert_int_equal(i->prefixes[0].line, 2);
+    assert_true(i->prefixes[0].on_link);
+    assert_true(i->prefixes[0].autonomous);
+    assert_int_equal(i->prefixes[0].valid_lifetime, 5400);
+    assert_int_equal(i->prefixes[0].preferred_lifetime, 2700);
+    assert_false(i->prefixes[0].decrement);
+    assert_true(i->prefixes[1].is_auto);
+    assert_int_equal(i->prefixes[1].line, 4);
+    assert_int_equal(i->prefixes[1].prefix.len, 0);
+    assert_int_equal(i->prefixes[1].valid_lifetime, CONF_LIFETIME_INFINITY);
+    assert_int_equal(i->prefixes[1].preferred_lifetime, CONF_LIFETIME_INFINITY);
+    assert_true(i->prefixes[1].autonomous);
+    assert_string_equal(pfx(&i->prefixes[2].prefix, b), "2001:db8:1::/48");
+    assert_false(i->prefixes[2].autonomous);
+    assert_false(i->prefixes[2].on_link);
+    assert_int_equal(i->prefixes[2].valid_lifetime, 4294967294u);
+    assert_int_equal(i->prefixes[2].preferred_lifetime, 0);
+    assert_true(i->prefixes[2].decrement);
+    assert_int_equal(i->prefixes[3].valid_lifetime, 0);
+    assert_int_equal(i->prefixes[3].line, 15);
+    conf_free(c);
+
+    /* at most one auto; equal prefixes */
+    expect_if("prefix auto {}\nprefix 2001:db8::/64 {}\n\nprefix auto { }\n",
+              "t.conf:5: duplicate prefix auto in interface \"lan0\" (first at line 2)");
+    expect_if("prefix 2001:db8::/64 {}\nprefix 2001:db8:0::/64 {}\n",
+              "t.conf:3: duplicate prefix 2001:db8::/64 in interface \"lan0\" (first at line 2)");
+    /* the same prefix on two interfaces is not a duplicate */
+    conf_free(load_ok("interface a { prefix 2001:db8::/64 {} }\n"
+                      "interface b { prefix 2001:db8::/64 {} prefix auto {} }\n"
+                      "interface c { prefix auto {} }\n"));
+
+    expect_if("prefix fe80::/64 {}\n",
+              "t.conf:2: prefix fe80::/64 is link-local (fe80::/10): hosts form those addresses "
+              "themselves (RFC 4861 6.2.1, RFC 4862 5.3)");
+    expect_if("prefix febf:1::/64 {}\n",
+              "t.conf:2: prefix febf:1::/64 is link-local (fe80::/10): hosts form those "
+              "addresses themselves (RFC 4861 6.2.1, RFC 4862 5.3)");
+    expect_if("prefix fe00::/7 { autonomous = no }\n",
+              "t.conf:2: prefix fe00::/7 is link-local (fe80::/10): hosts form those addresses "
+              "themselves (RFC 4861 6.2.1, RFC 4862 5.3)");
+    expect_if("prefix ff02::/64 {}\n",
+              "t.conf:2: prefix ff02::/64 is multicast (ff00::/8; RFC 4861 6.2.1)");
+    expect_if("prefix ::/0 {}\n",
+              "t.conf:2: prefix ::/0 is not an on-link prefix (a default route is the router "
+              "lifetime; RFC 4861 4.6.2)");
+    expect_if("prefix 2001:db8::1/64 {}\n",
+              "t.conf:2: prefix \"2001:db8::1/64\": host bits set beyond /64; did you mean "
+              "2001:db8::/64?");
+    expect_if("prefix automatic {}\n",
+              "t.conf:2: prefix \"automatic\": 'automatic' has no prefix length (write ADDR/LEN, "
+              "e.g. 2001:db8::/64)");
+
+    /* SLAAC needs a /64 */
+    expect_if("prefix 2001:db8::/48 {\n}\n",
+              "t.conf:2: prefix 2001:db8::/48: autonomous prefix must be /64 for SLAAC (RFC 4862 "
+              "5.5.3, RFC 7421); set autonomous = no to advertise it on-link only");
+    expect_if("prefix 2001:db8::/96 {\n  autonomous = yes\n}\n",
+              "t.conf:3: prefix 2001:db8::/96: autonomous prefix must be /64 for SLAAC (RFC 4862 "
+              "5.5.3, RFC 7421); set autonomous = no to advertise it on-link only");
+    conf_free(load_if("prefix 2001:db8::/96 { autonomous = no }\n"));
+    conf_free(load_if("prefix 2001:db8::1/128 { autonomous = no }\n"));
+
+    /* preferred <= valid */
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = 100\n  preferred-lifetime = 101\n}\n",
+              "t.conf:4: preferred-lifetime 101 is above valid-lifetime 100 (RFC 4861 4.6.2)");
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = 2699\n}\n",
+              "t.conf:3: preferred-lifetime 2700 is above valid-lifetime 2699 (RFC 4861 4.6.2)");
+    expect_if("prefix auto {\n  valid-lifetime = 100\n  preferred-lifetime = infinity\n}\n",
+              "t.conf:4: preferred-lifetime infinity is above valid-lifetime 100 (RFC 4861 "
+              "4.6.2)");
+    conf_free(load_if("prefix 2001:db8::/64 { valid-lifetime = 100 preferred-lifetime = 100 }\n"));
+    conf_free(load_if("prefix 2001:db8::/64 { valid-lifetime = infinity }\n"));
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = 4294967295\n}\n",
+              "t.conf:3: valid-lifetime 4294967295 is above 4294967294 (RFC 4861 4.6.2)");
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = forever\n}\n",
+              "t.conf:3: valid-lifetime \"forever\" is not a number of seconds (expected 0 to "
+              "4294967294 or infinity)");
+    expect_if("prefix 2001:db8::/64 {\n  preferred-lifetime = -1\n}\n",
+              "t.conf:3: preferred-lifetime \"-1\" is not a number of seconds (expected 0 to "
+              "4294967294 or infinity)");
+    /* a refused valid-lifetime is not compared */
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = 1h\n  preferred-lifetime = 9999\n}\n",
+              "t.conf:3: valid-lifetime \"1h\" is not a number of seconds (expected 0 to "
+              "4294967294 or infinity)");
+    /* counting down infinity */
+    expect_if("prefix 2001:db8::/64 {\n  valid-lifetime = infinity\n  decrement = yes\n}\n",
+              "t.conf:4: decrement = yes counts lifetimes down, but valid-lifetime is infinity "
+              "(RFC 4861 6.2.1)");
+    expect_if("prefix auto {\n  decrement = yes\n  valid-lifetime = infinity\n"
+              "  preferred-lifetime = infinity\n}\n",
+              "t.conf:3: decrement = yes counts lifetimes down, but valid-lifetime is infinity "
+              "(RFC 4861 6.2.1)");
+}
+
+static void test_route(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+    char b[E6_PREFIXSTRLEN];
+
+    (void)state;
+    c = load_if("route ::/0 { preference = high }\n"
+                "route 2001:db8:1::/48 {\n  preference = low\n  lifetime = infinity\n}\n"
+                "route 2001:db8:2::/64 { lifetime = 600 }\n"
+                "route 2001:db8:3::1/128 { preference = medium }\n");
+    i = &c->interfaces[0];
+    assert_int_equal(i->n_routes, 4);
+    assert_string_equal(pfx(&i->routes[0].prefix, b), "::/0");
+    assert_int_equal(i->routes[0].preference, CONF_PREF_HIGH);
+    assert_int_equal(i->routes[0].lifetime, 1800);
+    assert_int_equal(i->routes[0].line, 2);
+    assert_int_equal(i->routes[1].preference, CONF_PREF_LOW);
+    assert_int_equal(i->routes[1].lifetime, CONF_LIFETIME_INFINITY);
+    assert_int_equal(i->routes[1].line, 3);
+    assert_int_equal(i->routes[2].lifetime, 600);
+    assert_int_equal(i->routes[2].preference, CONF_PREF_MEDIUM);
+    assert_string_equal(pfx(&i->routes[3].prefix, b), "2001:db8:3::1/128");
+    conf_free(c);
+
+    expect_if("route 2001:db8::/48 {}\nroute 2001:db8::/48 {}\n",
+              "t.conf:3: duplicate route 2001:db8::/48 in interface \"lan0\" (first at line 2)");
+    /* a prefix and a route may name the same prefix */
+    conf_free(load_if("route 2001:db8::/64 {}\nprefix 2001:db8::/64 {}\n"));
+    expect_if("route fe80::/64 {}\n",
+              "t.conf:2: route fe80::/64 is link-local (fe80::/10): it is on every link already "
+              "(RFC 4191 2.3)");
+    expect_if("route ff00::/8 {}\n",
+              "t.conf:2: route ff00::/8 is multicast (ff00::/8; RFC 4191 2.3)");
+    expect_if("route 2001:db8::/48 {\n  preference = urgent\n}\n",
+              "t.conf:3: preference \"urgent\" is not one of low, medium, high");
+    expect_if("route 2001:db8::/48 {\n  lifetime = 0\n}\n",
+              "t.conf:3: lifetime 0 is below 1 (RFC 4191 2.3)");
+    expect_if("route 2001:db8::/48 {\n  lifetime = 599\n}\n",
+              "t.conf:3: route lifetime 599 is below max-interval 600: hosts would drop the route "
+              "between two advertisements (RFC 4191 2.3)");
+    /* max-interval written after the route still counts */
+    conf_free(load_if("route 2001:db8::/48 { lifetime = 599 }\nmax-interval = 599\n"));
+}
+
+static void test_rdnss(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+    char a[E6_ADDRSTRLEN], body[8192], want[256];
+    size_t o;
+
+    (void)state;
+    c = load_if("  rdnss {\n"
+                "    servers = { \"2001:db8::53\", \"auto\",\n"
+                "                \"fe80::1\" }\n"
+                "    lifetime = infinity\n"
+                "  }\n"
+                "  rdnss { servers = \"2001:DB8::35\" }\n"
+                "  rdnss { servers = { auto } lifetime = 600 }\n");
+    i = &c->interfaces[0];
+    assert_int_equal(i->n_rdnss, 3);
+    assert_int_equal(i->rdnss[0].line, 2);
+    assert_int_equal(i->rdnss[0].n_servers, 2);
+    assert_string_equal(e6_addr_format(&i->rdnss[0].servers[0], a, sizeof(a)), "2001:db8::53");
+    assert_string_equal(e6_addr_format(&i->rdnss[0].servers[1], a, sizeof(a)), "fe80::1");
+    assert_true(i->rdnss[0].self);
+    assert_int_equal(i->rdnss[0].lifetime, CONF_LIFETIME_INFINITY);
+    assert_int_equal(i->rdnss[1].n_servers, 1);
+    assert_string_equal(e6_addr_format(&i->rdnss[1].servers[0], a, sizeof(a)), "2001:db8::35");
+    assert_false(i->rdnss[1].self);
+    assert_int_equal(i->rdnss[1].lifetime, 1800);
+    assert_int_equal(i->rdnss[2].n_servers, 0);
+    assert_null(i->rdnss[2].servers);
+    assert_true(i->rdnss[2].self);
+    assert_int_equal(i->rdnss[2].lifetime, 600);
+    conf_free(c);
+
+    expect_if("rdnss {\n}\n",
+              "t.conf:2: rdnss has no servers (expected servers = { \"ADDRESS\", ... })");
+    expect_if("rdnss {\n  servers = {}\n}\n",
+              "t.conf:2: rdnss has no servers (expected servers = { \"ADDRESS\", ... })");
+    expect_if("rdnss {\n  servers = { \"2001:db8::53\", \"dns.example.com\" }\n}\n",
+              "t.conf:3: servers \"dns.example.com\" is not an IPv6 address (expected unicast "
+              "addresses or auto)");
+    expect_if("rdnss {\n  servers = { \"192.0.2.53\" }\n}\n",
+              "t.conf:3: servers \"192.0.2.53\" is not an IPv6 address (expected unicast "
+              "addresses or auto)");
+    expect_if("rdnss {\n  servers = \"::\"\n}\n",
+              "t.conf:3: servers \"::\" is the unspecified address; expected a unicast address");
+    expect_if("rdnss {\n  servers = \"ff02::fb\"\n}\n",
+              "t.conf:3: servers \"ff02::fb\" is a multicast address; expected a unicast address");
+    expect_if("rdnss {\n  servers = \"::1\"\n}\n",
+              "t.conf:3: servers \"::1\" is the loopback address (each host would ask itself); "
+              "expected a unicast address");
+    expect_if("rdnss {\n  servers = { \"2001:db8::53\", \"2001:DB8:0::53\" }\n}\n",
+              "t.conf:3: servers lists \"2001:DB8:0::53\" twice");
+    expect_if("rdnss {\n  servers = { auto, auto }\n}\n", "t.conf:3: servers lists auto twice");
+    expect_if("rdnss {\n  servers = { \"2001:db8::53\" }\n  servers = { \"2001:db8::54\" }\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss {\n  servers = { \"2001:db8::53\" }\n  servers += { \"2001:db8::54\" }\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  lifetime = 0\n}\n",
+              "t.conf:4: lifetime 0 is below 1 (RFC 8106 5.1)");
+    expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  lifetime = 599\n}\n",
+              "t.conf:4: rdnss lifetime 599 is below max-interval 600: hosts would drop the "
+              "servers between two advertisements (RFC 8106 5.1)");
+    conf_free(load_if("rdnss { servers = \"2001:db8::53\" lifetime = 600 }\n"));
+    expect_if("rdnss = \"2001:db8::53\"\n",
+              "t.conf:2: \"rdnss\" is a section: expected rdnss { ... }");
+
+    /* 127 servers fit one option (RFC 8106 5.1), 128 do not */
+    o = (size_t)sprintf(body, "rdnss {\n  servers = {");
+    for (int k = 1; k <= 127; k++)
+        o += (size_t)sprintf(body + o, "%s\"2001:db8::%x\"", k > 1 ? ", " : "", k);
+    sprintf(body + o, " }\n}\n");
+    c = load_if(body);
+    assert_int_equal(c->interfaces[0].rdnss[0].n_servers, 127);
+    conf_free(c);
+    sprintf(body + o, ", auto }\n}\n");
+    snprintf(want, sizeof(want),
+             "t.conf:3: servers has 128 entries (expected 1 to 127) (RFC 8106 5.1)");
+    expect_if(body, want);
+}
+
+static void test_dnssl(void **state)
+{
+    struct conf *c;
+    const struct conf_interface *i;
+    char body[8192], label[64];
+    size_t o;
+
+    (void)state;
+    c = load_if("dnssl {\n  domains = { \"example.com\", \"lan.example.org.\", \"_x-y.example\" }\n"
+                "  lifetime = 1200\n}\ndnssl { domains = \"example.net\" }\n");
+    i = &c->interfaces[0];
+    assert_int_equal(i->n_dnssl, 2);
+    assert_int_equal(i->dnssl[0].n_domains, 3);
+    assert_string_equal(i->dnssl[0].domains[0], "example.com");
+    assert_string_equal(i->dnssl[0].domains[1], "lan.example.org.");
+    assert_string_equal(i->dnssl[0].domains[2], "_x-y.example");
+    assert_int_equal(i->dnssl[0].lifetime, 1200);
+    assert_int_equal(i->dnssl[0].line, 2);
+    assert_int_equal(i->dnssl[1].n_domains, 1);
+    assert_int_equal(i->dnssl[1].lifetime, 1800);
+    conf_free(c);
+
+    expect_if("dnssl {\n}\n",
+              "t.conf:2: dnssl has no domains (expected domains = { \"NAME\", ... })");
+    expect_if("dnssl {\n  domains = { \"example.com\", \"exa mple.com\" }\n}\n",
+              "t.conf:3: domains \"exa mple.com\" is not a domain name: character outside "
+              "[A-Za-z0-9_-] (RFC 8106 5.2)");
+    expect_if("dnssl {\n  domains = \"a..b\"\n}\n",
+              "t.conf:3: domains \"a..b\" is not a domain name: empty label (RFC 8106 5.2)");
+    expect_if("dnssl {\n  domains = \".\"\n}\n",
+              "t.conf:3: domains \".\" is not a domain name: empty name or the root (RFC 8106 "
+              "5.2)");
+    memset(label, 'a', sizeof(label));
+    label[63] = '\0';
+    snprintf(body, sizeof(body), "dnssl {\n  domains = \"%s.example\"\n}\n", label);
+    conf_free(load_if(body));
+    label[63] = 'a';
+    snprintf(body, sizeof(body), "dnssl {\n  domains = \"%.64s.example\"\n}\n", label);
+    expect_if(body,
+              "t.conf:3: domains \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+              "aaaa...\" is not a domain name: label longer than 63 characters (RFC 8106 "
+              "5.2)");
+    expect_if("dnssl {\n  domains = { \"example.com\", \"EXAMPLE.com.\" }\n}\n",
+              "t.conf:3: domains lists \"EXAMPLE.com.\" twice");
+    expect_if("dnssl {\n  domains = \"example.com\"\n  lifetime = 10\n}\n",
+              "t.conf:4: dnssl lifetime 10 is below max-interval 600: hosts would drop the "
+              "search list between two advertisements (RFC 8106 5.1)");
+    expect_if("dnssl {\n  domains = \"example.com\"\n  lifetime = 0\n}\n",
+              "t.conf:4: lifetime 0 is below 1 (RFC 8106 5.2)");
+    /* 2040 bytes per option: names of 15 encoded bytes, 8 + 135 x 15 (+ 7 padding) fit, 136 do not
+     */
+    o = (size_t)sprintf(body, "dnssl {\n  domains = {");
+    for (int k = 0; k < 135; k++)
+        o += (size_t)sprintf(body + o, "%s\"h%04d.example\"", k ? ", " : "", k);
+    sprintf(body + o, " }\n}\n");
+    c = load_if(body);
+    assert_int_equal(c->interfaces[0].dnssl[0].n_domains, 135);
+    conf_free(c);
+    sprintf(body + o, ", \"h9999.example\" }\n}\n");
+    expect_if(body, "t.conf:3: domains do not fit in one DNSSL option (2040 bytes, RFC 8106 5.2); "
+                    "split them over several dnssl sections");
+}
+
+static void test_pref64(void **state)
+{
+    static const char *const good[] = {
+        "64:ff9b::/96",    "2001:db8::/32",       "2001:db8:100::/40",
+        "2001:db8:1::/48", "2001:db8:1:100::/56", "2001:db8:1:2::/64",
+    };
+    char body[256];
+    struct conf *c;
+    const struct conf_interface *i;
+    char b[E6_PREFIXSTRLEN];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+        snprintf(body, sizeof(body), "pref64 %s { }\n", good[k]);
+        c = load_if(body);
+        i = &c->interfaces[0];
+        assert_int_equal(i->n_pref64, 1);
+        assert_string_equal(pfx(&i->pref64[0].prefix, b), good[k]);
+        assert_int_equal(i->pref64[0].lifetime, 1800);
+        assert_int_equal(i->pref64[0].line, 2);
+        conf_free(c);
+    }
+    c = load_if(
+        "pref64 64:ff9b::/96 { lifetime = 65528 }\npref64 2001:db8::/32 { lifetime = 601 }\n");
+    assert_int_equal(c->interfaces[0].pref64[0].lifetime, 65528);
+    /* stored as written; the engine rounds up to a multiple of 8 on the wire */
+    assert_int_equal(c->interfaces[0].pref64[1].lifetime, 601);
+    conf_free(c);
+
+    expect_if("pref64 2001:db8::/60 {}\n",
+              "t.conf:2: pref64 2001:db8::/60: length /60 is not one of /32, /40, /48, /56, /64, "
+              "/96 (RFC 8781 4, RFC 6052 2.2)");
+    expect_if("pref64 2001:db8::/128 {}\n",
+              "t.conf:2: pref64 2001:db8::/128: length /128 is not one of /32, /40, /48, /56, "
+              "/64, /96 (RFC 8781 4, RFC 6052 2.2)");
+    expect_if("pref64 2001:db8:0:0:100::/96 {}\n",
+              "t.conf:2: pref64 2001:db8:0:0:100::/96: bits 64 to 71 must be zero (RFC 6052 "
+              "2.2)");
+    expect_if("pref64 64:ff9b::/96 {}\npref64 64:ff9b:0::/96 {}\n",
+              "t.conf:3: duplicate pref64 64:ff9b::/96 in interface \"lan0\" (first at line 2)");
+    expect_if("pref64 64:ff9b::/96 {\n  lifetime = 65529\n}\n",
+              "t.conf:3: lifetime 65529 is above 65528 (RFC 8781 4)");
+    expect_if("pref64 64:ff9b::/96 {\n  lifetime = infinity\n}\n",
+              "t.conf:3: lifetime \"infinity\" is not a number of seconds (expected 1 to 65528)");
+    expect_if("pref64 64:ff9b::/96 {\n  lifetime = 599\n}\n",
+              "t.conf:3: pref64 lifetime 599 is below max-interval 600: hosts would drop the "
+              "NAT64 prefix between two advertisements (RFC 8781 4.1)");
+    /* 65528 s cannot outlast a longer interval */
+    expect_if("max-interval = 65535\npref64 64:ff9b::/96 {\n}\n",
+              "t.conf:3: pref64 lifetime 65528 is below max-interval 65535: hosts would drop the "
+              "NAT64 prefix between two advertisements (RFC 8781 4.1)");
+}
+
+/* Everything wrong in one interface comes out at once, in line order. */
+static void test_interface_errors_together(void **state)
+{
+    (void)state;
+    expect("interface lan0 {\n"                                        /* 1 */
+           "  max-interval = 100\n"                                    /* 2 */
+           "  min-interval = 80\n"                                     /* 3 */
+           "  router-lifetime = 50\n"                                  /* 4 */
+           "  prefix auto { }\n"                                       /* 5 */
+           "  prefix auto { }\n"                                       /* 6 */
+           "  rdnss { servers = { \"2001:db8::53\", \"ff02::1\" } }\n" /* 7 */
+           "  dnssl { domains = \"a..b\" }\n"                          /* 8 */
+           "  pref64 64:ff9b::/60 { }\n"                               /* 9 */
+           "  captive-portal = \"http://x\"\n"                         /* 10 */
+           "}\n"                                                       /* 11 */
+           "interface lan1 { mtu = 1 }\n",                             /* 12 */
+           "t.conf:3: min-interval 80 is above 0.75 x max-interval 100 (at most 75, RFC 4861 "
+           "6.2.1)",
+           "t.conf:4: router-lifetime 50 is below max-interval 100 (expected 0, or 100 to 65535: "
+           "RFC 4861 6.2.1, RFC 8319)",
+           "t.conf:6: duplicate prefix auto in interface \"lan0\" (first at line 5)",
+           "t.conf:7: servers \"ff02::1\" is a multicast address; expected a unicast address",
+           "t.conf:8: domains \"a..b\" is not a domain name: empty label (RFC 8106 5.2)",
+           "t.conf:9: pref64 64:ff9b::/60: length /60 is not one of /32, /40, /48, /56, /64, /96 "
+           "(RFC 8781 4, RFC 6052 2.2)",
+           "t.conf:10: captive-portal \"http://x\"" NOT_HTTPS,
+           "t.conf:12: mtu 1 is below 1280 (RFC 8200 5, RFC 4861 4.6.4)", NULL);
+}
+
+static void test_value_kinds(void **state)
+{
+    const struct conf_key_def lt = {.name = "lifetime",
+                                    .kind = CONF_K_LIFETIME,
+                                    .flags = CONF_KF_INFINITY,
+                                    .min = 1,
+                                    .max = 100};
+    const struct conf_key_def list = {
+        .name = "servers", .kind = CONF_K_ADDRLIST, .min = 1, .max = 2};
+    const struct conf_key_def strs = {.name = "names", .kind = CONF_K_STRLIST, .min = 1, .max = 3};
+    const struct conf_key_def str = {.name = "note", .kind = CONF_K_STRING};
+    const char *items[] = {"a", "b", "A"};
+    struct conf_value v;
+    char err[256], buf[16];
+
+    (void)state;
+    assert_true(conf_value_parse(&lt, "infinity", &v, err, sizeof(err)));
+    assert_int_equal(v.uint, CONF_LIFETIME_INFINITY);
+    assert_true(conf_value_parse(&lt, "100", &v, err, sizeof(err)));
+    assert_int_equal(v.uint, 100);
+    assert_false(conf_value_parse(&lt, "Infinity", &v, err, sizeof(err)));
+    assert_string_equal(err,
+                        "lifetime \"Infinity\" is not a number of seconds (expected 1 to 100 or "
+                        "infinity)");
+    assert_string_equal(conf_lifetime_text(CONF_LIFETIME_INFINITY, buf, sizeof(buf)), "infinity");
+    assert_string_equal(conf_lifetime_text(7, buf, sizeof(buf)), "7");
+
+    /* no "auto" without CONF_KF_AUTO */
+    assert_false(conf_value_parse(&list, "auto", &v, err, sizeof(err)));
+    assert_string_equal(err,
+                        "servers \"auto\" is not an IPv6 address (expected unicast addresses)");
+    assert_false(conf_value_parse_list(&list, items, 0, &v, err, sizeof(err)));
+    assert_string_equal(err, "servers is empty (expected 1 to 2 entries)");
+    assert_false(conf_value_parse_list(&list, items, 3, &v, err, sizeof(err)));
+    assert_string_equal(err, "servers has 3 entries (expected 1 to 2)");
+
+    /* a string list without a check: no control characters, no repeats */
+    assert_true(conf_value_parse_list(&strs, items, 2, &v, err, sizeof(err)));
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.list.strs[1], "b");
+    conf_value_release(&strs, &v);
+    assert_false(conf_value_parse_list(&strs, items, 3, &v, err, sizeof(err)));
+    assert_string_equal(err, "names lists \"A\" twice");
+    items[0] = "\x1b";
+    assert_false(conf_value_parse_list(&strs, items, 1, &v, err, sizeof(err)));
+    assert_string_equal(err, "names \"\\x1b\" contains a control character");
+    assert_false(conf_value_parse(&str, "a\tb", &v, err, sizeof(err)));
+    assert_string_equal(err, "note \"a\\x09b\" contains a control character");
+    assert_false(conf_value_parse_list(&str, items, 1, &v, err, sizeof(err)));
+    assert_string_equal(err, "note takes one value, not a list");
+}
+
 /* ---- the pieces ---- */
 
 static void test_value_uint_bool(void **state)
@@ -1143,6 +1882,18 @@ int main(void)
         cmocka_unit_test(test_bad_path),
         cmocka_unit_test(test_bad_user),
         cmocka_unit_test(test_tunnel_and_proxy),
+        cmocka_unit_test(test_interface_defaults),
+        cmocka_unit_test(test_interface_values),
+        cmocka_unit_test(test_interface_derived),
+        cmocka_unit_test(test_interface_bounds),
+        cmocka_unit_test(test_captive_portal),
+        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_route),
+        cmocka_unit_test(test_rdnss),
+        cmocka_unit_test(test_dnssl),
+        cmocka_unit_test(test_pref64),
+        cmocka_unit_test(test_interface_errors_together),
+        cmocka_unit_test(test_value_kinds),
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_several_errors),
