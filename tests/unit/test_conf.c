@@ -193,6 +193,29 @@ static void test_example_loads(void **state)
     i = conf_find_interface(c, "lan0");
     assert_non_null(i);
     assert_int_equal(i->line, line_of(text, "interface lan0 {"));
+    /* the LAN prefix is the /64 the VPS proxies; DNS; the 6in4 MTU */
+    assert_true(i->advertise);
+    assert_int_equal(i->n_prefixes, 1);
+    assert_false(i->prefixes[0].is_auto);
+    assert_string_equal(pfx(&i->prefixes[0].prefix, b), "2001:db8:9:10::/64");
+    assert_true(e6_prefix_equal(&i->prefixes[0].prefix, &p->rules[0].prefix));
+    assert_int_equal(i->prefixes[0].line, line_of(text, "    prefix 2001:db8:9:10::/64 {"));
+    assert_true(i->prefixes[0].on_link);
+    assert_true(i->prefixes[0].autonomous);
+    assert_int_equal(i->prefixes[0].valid_lifetime, 5400);
+    assert_int_equal(i->prefixes[0].preferred_lifetime, 2700);
+    assert_int_equal(i->n_rdnss, 1);
+    assert_int_equal(i->rdnss[0].n_servers, 1);
+    assert_false(i->rdnss[0].self);
+    char a[E6_ADDRSTRLEN];
+    assert_string_equal(e6_addr_format(&i->rdnss[0].servers[0], a, sizeof(a)), "2001:db8::53");
+    assert_int_equal(i->rdnss[0].lifetime, 3 * 600);
+    assert_int_equal(i->mtu_mode, CONF_MTU_VALUE);
+    assert_int_equal(i->mtu, 1480);
+    assert_int_equal(i->max_interval, 600);
+    assert_int_equal(i->min_interval, 200);
+    assert_int_equal(i->router_lifetime, 1800);
+    assert_int_equal(i->n_routes + i->n_dnssl + i->n_pref64, 0);
 
     conf_free(c);
     free(text);
