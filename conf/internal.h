@@ -242,6 +242,8 @@ struct conf_scan {
     struct conf_span *closes; /* sections in the order their '}' comes (or the end) */
     size_t n_closes;
     unsigned unclosed_line; /* line of the innermost '{' never closed, or 0 */
+    unsigned *appends;      /* line of each "+=", ascending */
+    size_t n_appends;
 };
 
 /*

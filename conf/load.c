@@ -47,6 +47,7 @@ struct pend_opt {
     struct conf_value v;
     const cfg_opt_t *list; /* list keys */
     unsigned list_n;       /* entries seen so far */
+    char *list_last;       /* copy of the last entry seen */
     bool list_closed;      /* its closing brace was seen */
     bool list_twice;       /* a second assignment, reported */
 };
@@ -337,6 +338,7 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
     while (L->n_opts > 0 && L->opts[L->n_opts - 1].sec == sec) {
         struct pend_opt *p = &L->opts[--L->n_opts];
         conf_value_release(p->key, &p->v);
+        free(p->list_last);
     }
 
     /* Children of sec are the run on top of the stack, in file order. */
@@ -402,8 +404,10 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
 
 static void drop_pending(struct loader *L)
 {
-    for (size_t i = 0; i < L->n_opts; i++)
+    for (size_t i = 0; i < L->n_opts; i++) {
         conf_value_release(L->opts[i].key, &L->opts[i].v);
+        free(L->opts[i].list_last);
+    }
     for (size_t i = 0; i < L->n_kids; i++) {
         free_section(L->kids[i].child->def, L->kids[i].elem);
         free(L->kids[i].elem);
@@ -442,6 +446,53 @@ static void foreign(struct loader *L, const cfg_opt_t *opt, unsigned line)
               conf_quote(opt->name, q, sizeof(q)));
 }
 
+/* Whether a "+=" is on line (the scanner's lines are ascending). */
+static bool append_on(const struct loader *L, unsigned line)
+{
+    size_t lo = 0, hi = L->scan.n_appends;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (L->scan.appends[mid] < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < L->scan.n_appends && L->scan.appends[lo] == line;
+}
+
+/*
+ * libconfuse calls a list's callback once per entry as it grows and once
+ * more at its closing brace; a second "=" starts it again, a "+=" grows it.
+ * Follow that, and say false when this call can only be a second
+ * assignment: after the closing brace, a count that jumps, the same count
+ * with another last entry (a plain value written twice), or growth on a
+ * line holding "+=".
+ */
+static bool list_step(struct loader *L, struct pend_opt *p, cfg_opt_t *opt, unsigned line)
+{
+    unsigned n = cfg_opt_size(opt);
+    const char *last = n ? cfg_opt_getnstr(opt, n - 1) : NULL;
+    bool first = p->list_n == 0 && !p->list_last;
+
+    if (!first) {
+        if (p->list_closed)
+            return false;
+        if (n == p->list_n) {
+            if (!last || !p->list_last || strcmp(last, p->list_last) != 0)
+                return false;
+            p->list_closed = true;
+            return true;
+        }
+        if (n != p->list_n + 1 || append_on(L, line))
+            return false;
+    }
+    free(p->list_last);
+    p->list_last = strdup(last ? last : "");
+    p->list_n = n;
+    return p->list_last != NULL;
+}
+
 static int on_option(cfg_t *sec, cfg_opt_t *opt)
 {
     struct loader *L = cur;
@@ -459,12 +510,7 @@ static int on_option(cfg_t *sec, cfg_opt_t *opt)
     }
     p = find_opt(L, sec, k);
     if (p && p->list) {
-        unsigned n = cfg_opt_size(opt);
-        /* one call per entry, then one at the '}': anything else is a new assignment */
-        if (!p->list_closed && (n == p->list_n || n == p->list_n + 1)) {
-            p->list_closed = n == p->list_n;
-            p->list_n = n;
-        } else if (!p->list_twice) {
+        if (!p->list_twice && !list_step(L, p, opt, line)) {
             p->list_twice = true;
             add_error(L, line, "%s is set twice (first at line %u)", k->name, p->line);
         }
@@ -485,7 +531,8 @@ static int on_option(cfg_t *sec, cfg_opt_t *opt)
     p->line = line;
     if (CONF_KIND_IS_LIST(k->kind)) {
         p->list = opt;
-        p->list_n = cfg_opt_size(opt);
+        if (!list_step(L, p, opt, line))
+            add_error(L, line, "out of memory");
         return L->too_many ? -1 : 0;
     }
     p->ok = conf_value_parse(k, cfg_opt_getnstr(opt, 0), &p->v, err, sizeof(err));

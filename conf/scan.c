@@ -37,6 +37,7 @@ struct scanner {
     size_t n_sections;
     struct conf_scan *out;
     size_t cap_closes;
+    size_t cap_appends;
     unsigned *err_line;
     char *err;
     size_t errlen;
@@ -186,6 +187,23 @@ static bool close_brace(struct scanner *s)
     return true;
 }
 
+/* One line per "+=", in file order: the loader tells appending to a list from writing one. */
+static bool note_append(struct scanner *s, unsigned line)
+{
+    struct conf_scan *o = s->out;
+
+    if (o->n_appends == s->cap_appends) {
+        size_t cap = s->cap_appends ? 2 * s->cap_appends : 8;
+        unsigned *n = realloc(o->appends, cap * sizeof(*n));
+        if (!n)
+            return fail(s, line, "out of memory");
+        o->appends = n;
+        s->cap_appends = cap;
+    }
+    o->appends[o->n_appends++] = line;
+    return true;
+}
+
 static bool token(struct scanner *s)
 {
     int c = (unsigned char)s->t[s->pos];
@@ -235,6 +253,8 @@ static bool token(struct scanner *s)
             s->pos++;
             return true;
         }
+        if (!note_append(s, line))
+            return false;
         s->pos += 2;
         break;
     default:
@@ -318,5 +338,6 @@ void conf_scan_free(struct conf_scan *s)
 {
     free(s->text);
     free(s->closes);
+    free(s->appends);
     memset(s, 0, sizeof(*s));
 }

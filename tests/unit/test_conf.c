@@ -1462,6 +1462,23 @@ static void test_rdnss(void **state)
               "t.conf:4: servers is set twice (first at line 3)");
     expect_if("rdnss {\n  servers = { \"2001:db8::53\" }\n  servers += { \"2001:db8::54\" }\n}\n",
               "t.conf:4: servers is set twice (first at line 3)");
+    /* the same, with plain values */
+    expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  servers = \"2001:db8::54\"\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  servers += \"2001:db8::54\"\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  servers = { \"2001:db8::54\", auto }\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss {\n  servers = { \"2001:db8::53\", auto }\n  servers = \"2001:db8::54\"\n}\n",
+              "t.conf:4: servers is set twice (first at line 3)");
+    expect_if("rdnss { servers = \"2001:db8::53\" servers += { auto } }\n",
+              "t.conf:2: servers is set twice (first at line 2)");
+    /* an entry per line, and a trailing comma */
+    c = load_if("rdnss {\n  servers = {\n    \"2001:db8::53\",\n    \"2001:db8::54\",\n  }\n}\n"
+                "dnssl { domains = { a.example, b.example } }\n");
+    assert_int_equal(c->interfaces[0].rdnss[0].n_servers, 2);
+    assert_int_equal(c->interfaces[0].dnssl[0].n_domains, 2);
+    conf_free(c);
     expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  lifetime = 0\n}\n",
               "t.conf:4: lifetime 0 is below 1 (RFC 8106 5.1)");
     expect_if("rdnss {\n  servers = \"2001:db8::53\"\n  lifetime = 599\n}\n",
@@ -1871,6 +1888,14 @@ static void test_scan(void **state)
     assert_int_equal(s.n_closes, 3);
     assert_int_equal(s.closes[2].open_line, 8);
     assert_int_equal(s.closes[2].close_line, 9);
+    conf_scan_free(&s);
+
+    /* every "+=" outside strings and comments, by line */
+    t = "a += b\nc = {d} # +=\n\"+=\" = 'x+=' e+=f\n";
+    assert_true(conf_scan(t, strlen(t), &s, &line, err, sizeof(err)));
+    assert_int_equal(s.n_appends, 2);
+    assert_int_equal(s.appends[0], 1);
+    assert_int_equal(s.appends[1], 3);
     conf_scan_free(&s);
 
     /* "#" and "//" inside strings, "//" inside an unquoted word are not comments */
