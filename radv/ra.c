@@ -217,7 +217,11 @@ void ra_engine_set_link(struct ra_engine *e, const struct ra_link *link, uint64_
 void ra_engine_add_stale(struct ra_engine *e, const struct e6_prefix *p, bool on_link,
                          bool autonomous, uint64_t until_ms)
 {
-    struct ra_track *t = ra_track_find(e, p);
+    if (p->len > 128)
+        return;
+    struct e6_prefix pm = *p;
+    e6_addr_mask(&pm.addr, pm.len);
+    struct ra_track *t = ra_track_find(e, &pm);
     if (!t) {
         if (e->n_tr == e->cap_tr) {
             size_t cap = e->cap_tr ? e->cap_tr * 2 : 16;
@@ -229,8 +233,7 @@ void ra_engine_add_stale(struct ra_engine *e, const struct e6_prefix *p, bool on
         }
         t = &e->tr[e->n_tr++];
         memset(t, 0, sizeof(*t));
-        t->prefix = *p;
-        e6_addr_mask(&t->prefix.addr, t->prefix.len);
+        t->prefix = pm;
         t->on_link = on_link;
         t->autonomous = autonomous;
         /* no clock here: the latest it can have been advertised */

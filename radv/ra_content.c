@@ -298,17 +298,25 @@ uint64_t ra_track_next_expiry(const struct ra_engine *e)
 
 /* ---- the model ------------------------------------------------------------ */
 
+/*
+ * NULL when the option cannot be sent: not encodable (size 0; the config
+ * checks should make that impossible, but one bad option must not cost the
+ * whole RA), too large for any packet without fragmenting, or no memory
+ * (m->oom, which fails the build).
+ */
 static struct ra_item *item_add(struct ra_model *m, enum ra_item_kind kind, size_t size)
 {
-    if (m->base + size > m->avail) {
-        m->dropped++; /* cannot go into any packet without fragmenting */
+    if (size == 0 || m->base + size > m->avail) {
+        m->dropped++;
         return NULL;
     }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 32;
         struct ra_item *it = realloc(m->it, cap * sizeof(*it));
-        if (!it)
+        if (!it) {
+            m->oom = true;
             return NULL;
+        }
         m->it = it;
         m->cap = cap;
     }
@@ -466,9 +474,12 @@ int ra_model_build(const struct ra_engine *e, enum ra_mode mode, uint64_t now, s
     if (compute_wants(e, mode == RA_MODE_KEY ? RA_MODE_KEY : RA_MODE_NORMAL, now, &w, &nw) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < nw; i++) {
-        struct ra_item *x = item_add(m, RA_IT_PIO, E6_ND_PIO_SIZE);
-        if (!x)
-            goto nomem;
+        struct ra_item *x = item_add(m, RA_IT_PIO, w[i].prefix.len <= 128 ? E6_ND_PIO_SIZE : 0);
+        if (!x) {
+            if (m->oom)
+                goto nomem;
+            continue;
+        }
         x->u.pio.prefix = w[i].prefix;
         x->u.pio.flags =
             (uint8_t)((w[i].on_link ? E6_ND_PIO_L : 0) | (w[i].autonomous ? E6_ND_PIO_A : 0));
@@ -490,9 +501,12 @@ int ra_model_build(const struct ra_engine *e, enum ra_mode mode, uint64_t now, s
         if (t->active || t->hold_until_ms <= now || want_find(w, nw, &t->prefix))
             continue;
         /* RFC 9096 3.5: 0/0, the A and L bits unchanged */
-        struct ra_item *x = item_add(m, RA_IT_PIO, E6_ND_PIO_SIZE);
-        if (!x)
-            goto nomem;
+        struct ra_item *x = item_add(m, RA_IT_PIO, t->prefix.len <= 128 ? E6_ND_PIO_SIZE : 0);
+        if (!x) {
+            if (m->oom)
+                goto nomem;
+            continue;
+        }
         x->stale = true;
         x->u.pio.prefix = t->prefix;
         x->u.pio.flags =
@@ -529,17 +543,21 @@ int ra_model_build(const struct ra_engine *e, enum ra_mode mode, uint64_t now, s
     for (size_t i = 0; i < cfg->n_dnssl; i++)
         add_dnssl(m, &cfg->dnssl[i], wd ? 0 : cfg->dnssl[i].lifetime);
     for (size_t i = 0; i < cfg->n_pref64; i++) {
-        struct ra_item *x = item_add(m, RA_IT_PREF64, E6_ND_PREF64_SIZE);
+        unsigned len = cfg->pref64[i].prefix.len;
+        bool ok = len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
+        struct ra_item *x = item_add(m, RA_IT_PREF64, ok ? E6_ND_PREF64_SIZE : 0);
         if (!x)
             continue;
         x->u.pref64.prefix = cfg->pref64[i].prefix;
         x->u.pref64.lifetime = wd ? 0 : cfg->pref64[i].lifetime;
     }
-    if (cfg->captive_portal && e6_nd_captive_uri_valid(cfg->captive_portal)) {
+    if (cfg->captive_portal) {
         struct ra_item *x = item_add(m, RA_IT_CAPTIVE, e6_nd_captive_size(cfg->captive_portal));
         if (x)
             x->u.captive = cfg->captive_portal;
     }
+    if (m->oom)
+        goto nomem;
     return 0;
 nomem:
     free(w);

@@ -155,7 +155,8 @@ struct ra_model {
     struct in6_addr *pool; /* RDNSS addresses */
     size_t n_pool;
     bool varying;
-    unsigned dropped; /* options that fit no packet */
+    unsigned dropped; /* options that cannot be sent (see item_add) */
+    bool oom;
 };
 
 /* ra_content.c */

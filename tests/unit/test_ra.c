@@ -927,6 +927,28 @@ static void test_all_options(void **state)
     free(m);
     fx_free(f);
 
+    /* an option that cannot be encoded is dropped, not the whole RA */
+    f = fx_new();
+    fill_options(f);
+    f->pref64[0].prefix = P("2001:db8::/33");
+    f->cfg.captive_portal = "not a uri";
+    fx_start(f);
+    drive(f->e, &f->c, 1 * S);
+    assert_int_equal(f->c.n, 1);
+    m = parse_at(f, 0);
+    assert_int_equal(m->n_pref64, 0);
+    assert_int_equal(m->captive_len, 0);
+    assert_int_equal(m->n_pio, 1);
+    assert_int_equal(m->n_rdnss, 1);
+    free(m);
+    struct e6_strbuf sb = E6_STRBUF_INIT;
+    struct e6_json j;
+    e6_json_init(&j, &sb);
+    ra_engine_view(f->e, &j, E6_VIEW_JSON, false, 1 * S);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "\"dropped_options\":2"));
+    e6_strbuf_free(&sb);
+    fx_free(f);
+
     /* RDNSS self without a global address: the link-local */
     f = fx_new();
     fill_options(f);
