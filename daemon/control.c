@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "daemon/ctlproto.h"
+#include "radv/io.h"
 
 /* After EMFILE and friends, stop accepting for a moment rather than spin
  * on a listening socket that stays readable. */
@@ -59,25 +60,31 @@ struct ctl_cmd {
     const char *name;
     const char *args;
     const char *help;
-    /* false: the request fails with the reason in why; body still sent */
-    bool (*run)(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                size_t whylen, uid_t peer);
+    /* false: the request fails with the reason in why; body still sent.
+     * arg2 is set only for commands that take two arguments. */
+    bool (*run)(struct ctl_server *s, const char *arg, const char *arg2, struct e6_strbuf *body,
+                char *why, size_t whylen, uid_t peer);
+    unsigned max_args;
 };
 
-static bool cmd_status(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                       size_t whylen, uid_t peer);
-static bool cmd_counters(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                         size_t whylen, uid_t peer);
-static bool cmd_reload(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                       size_t whylen, uid_t peer);
-static bool cmd_help(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                     size_t whylen, uid_t peer);
+static bool cmd_status(struct ctl_server *s, const char *arg, const char *arg2,
+                       struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
+static bool cmd_counters(struct ctl_server *s, const char *arg, const char *arg2,
+                         struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
+static bool cmd_reload(struct ctl_server *s, const char *arg, const char *arg2,
+                       struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
+static bool cmd_help(struct ctl_server *s, const char *arg, const char *arg2,
+                     struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
+
+static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, struct e6_strbuf *body,
+                   char *why, size_t whylen, uid_t peer);
 
 static const struct ctl_cmd commands[] = {
-    {"status", "[json]", "the daemon's and every module's state", cmd_status},
-    {"counters", "[json]", "every counter of every module", cmd_counters},
-    {"reload", "", "re-read the configuration file (like SIGHUP)", cmd_reload},
-    {"help", "", "this list", cmd_help},
+    {"status", "[json]", "the daemon's and every module's state", cmd_status, 1},
+    {"counters", "[json]", "every counter of every module", cmd_counters, 1},
+    {"ra", "[IFACE] [json]", "the router advertisement each interface sends, decoded", cmd_ra, 2},
+    {"reload", "", "re-read the configuration file (like SIGHUP)", cmd_reload, 1},
+    {"help", "", "this list", cmd_help, 1},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -111,8 +118,8 @@ static void format_arg(const struct ctl_cmd *cmd, enum e6_view_format *fmt, cons
     *ok = false;
 }
 
-static bool cmd_status(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                       size_t whylen, uid_t peer)
+static bool cmd_status(struct ctl_server *s, const char *arg, const char *arg2,
+                       struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
     enum e6_view_format fmt;
     bool ok;
@@ -122,8 +129,8 @@ static bool cmd_status(struct ctl_server *s, const char *arg, struct e6_strbuf *
     return ok;
 }
 
-static bool cmd_counters(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                         size_t whylen, uid_t peer)
+static bool cmd_counters(struct ctl_server *s, const char *arg, const char *arg2,
+                         struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
     enum e6_view_format fmt;
     bool ok;
@@ -138,8 +145,56 @@ static bool cmd_counters(struct ctl_server *s, const char *arg, struct e6_strbuf
     return true;
 }
 
-static bool cmd_reload(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                       size_t whylen, uid_t peer)
+static bool ra_ifname_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len >= 16)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (n[i] == '/' || n[i] == ':')
+            return false;
+    return true;
+}
+
+static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, struct e6_strbuf *body,
+                   char *why, size_t whylen, uid_t peer)
+{
+    enum e6_view_format fmt = E6_VIEW_TEXT;
+    const char *ifname = NULL;
+    /* "ra", "ra json", "ra IFACE", "ra IFACE json" */
+    if (arg2) {
+        if (strcmp(arg2, "json") != 0) {
+            snprintf(why, whylen, "bad argument '%s' to ra (expected: ra [IFACE] [json])", arg2);
+            return false;
+        }
+        ifname = arg;
+        fmt = E6_VIEW_JSON;
+    } else if (arg && strcmp(arg, "json") == 0) {
+        fmt = E6_VIEW_JSON;
+    } else {
+        ifname = arg;
+    }
+    if (ifname && !ra_ifname_ok(ifname)) {
+        snprintf(why, whylen, "'%.64s' is not an interface name", ifname);
+        return false;
+    }
+    if (!s->d->ra) {
+        snprintf(why, whylen, "router advertisements are not running");
+        return false;
+    }
+    struct e6_json j;
+    e6_json_init(&j, body);
+    if (!ra_service_view_detail(s->d->ra, ifname, &j, fmt, why, whylen)) {
+        e6_strbuf_reset(body);
+        return false;
+    }
+    if (fmt == E6_VIEW_JSON)
+        e6_strbuf_puts(body, "\n");
+    return true;
+}
+
+static bool cmd_reload(struct ctl_server *s, const char *arg, const char *arg2,
+                       struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
     if (arg) {
         snprintf(why, whylen, "reload takes no argument");
@@ -157,8 +212,8 @@ static bool cmd_reload(struct ctl_server *s, const char *arg, struct e6_strbuf *
     return false;
 }
 
-static bool cmd_help(struct ctl_server *s, const char *arg, struct e6_strbuf *body, char *why,
-                     size_t whylen, uid_t peer)
+static bool cmd_help(struct ctl_server *s, const char *arg, const char *arg2,
+                     struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
     if (arg) {
         snprintf(why, whylen, "help takes no argument");
@@ -227,7 +282,8 @@ static void handle_request(struct ctl_client *c, char *line)
     char *save = NULL;
     char *word = strtok_r(line, " ", &save);
     char *arg = word ? strtok_r(NULL, " ", &save) : NULL;
-    char *extra = arg ? strtok_r(NULL, " ", &save) : NULL;
+    char *arg2 = arg ? strtok_r(NULL, " ", &save) : NULL;
+    char *extra = arg2 ? strtok_r(NULL, " ", &save) : NULL;
     if (!word) {
         snprintf(why, sizeof(why), "empty request");
         goto answer;
@@ -244,11 +300,11 @@ static void handle_request(struct ctl_client *c, char *line)
         snprintf(why, sizeof(why), "unknown command '%.64s' (commands: %s)", word, list);
         goto answer;
     }
-    if (extra) {
+    if (extra || (arg2 && cmd->max_args < 2)) {
         snprintf(why, sizeof(why), "too many arguments (expected: %s %s)", cmd->name, cmd->args);
         goto answer;
     }
-    ok = cmd->run(s, arg, &body, why, sizeof(why), peer_uid(c->fd));
+    ok = cmd->run(s, arg, arg2, &body, why, sizeof(why), peer_uid(c->fd));
     /* a command that ran and failed (a bad reload) is not a bad request,
      * but a rejected argument is */
     bad = !ok && cmd->run != cmd_reload;

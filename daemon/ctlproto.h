@@ -13,7 +13,7 @@
 #define CTL_CLIENTS_MAX 16
 /* a client has this long to send its request and read the answer */
 #define CTL_CLIENT_TIMEOUT_MS 2000
-/* longest answer the server builds */
-#define CTL_RESPONSE_MAX (4u * 1024 * 1024)
+/* longest answer the server builds (a status of 9000 RA interfaces is ~5 MB) */
+#define CTL_RESPONSE_MAX (16u * 1024 * 1024)
 
 #endif

@@ -68,6 +68,13 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
     struct reload_report rep = {.errors = &lines};
     char when[64];
 
+    if (d->stop != D6_RUNNING) {
+        /* the modules are saying goodbye: a reconcile now would restart them */
+        e6_notice("not reloading %s: shutting down", d->conf_path);
+        if (errors)
+            e6_strbuf_puts(errors, "edge6d is shutting down\n");
+        return false;
+    }
     e6_info("reloading %s", d->conf_path);
     struct conf *nc = conf_load(d->conf_path, reload_report, &rep);
     if (!nc) {

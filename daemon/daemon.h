@@ -29,6 +29,15 @@ enum d6_counter {
 };
 
 struct ctl_server;
+struct e6_nl;
+struct ra_service;
+
+/* How the process is stopping. */
+enum d6_stop {
+    D6_RUNNING,
+    D6_STOP_GOODBYE, /* SIGTERM/SIGINT: modules say goodbye while the loop runs */
+    D6_STOP_NOW,     /* SIGUSR1 (restart), or a second SIGTERM: no goodbye */
+};
 
 struct d6_daemon {
     struct e6_loop *loop;
@@ -37,6 +46,13 @@ struct d6_daemon {
     e6_counter_block cnt;         /* control-plane block of counters */
     struct d6_modules modules;
     struct ctl_server *ctl;
+    struct e6_nl *nl;         /* kernel state, shared by the modules */
+    struct e6_timer nl_retry; /* resync / re-watch after a netlink failure */
+    uint32_t nl_retry_ms;
+    bool nl_watched; /* its fd is on the loop */
+    struct e6_ratelimit nl_rl;
+    struct ra_service *ra; /* the radv module's service */
+    enum d6_stop stop;
 
     char *cwd;         /* at start: relative paths are taken from here */
     char *conf_path;   /* absolute, so reload works after chdir("/") */
@@ -73,6 +89,9 @@ void d6_format_time(time_t t, char *buf, size_t len);
 
 /* The "daemon" module: status view of the process and the configuration. */
 extern const struct d6_module_ops d6_daemon_module_ops;
+
+/* The "radv" module; self is a struct ra_service. */
+extern const struct d6_module_ops d6_radv_module_ops;
 
 /* Counter names, indexed by enum d6_counter. */
 extern const char *const d6_counter_names[D6_COUNTER_COUNT];

@@ -38,19 +38,21 @@ enum {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: edge6ctl [-s SOCKET | -c CONFIG] [-j] COMMAND\n"
+            "Usage: edge6ctl [-s SOCKET | -c CONFIG] [-j] COMMAND [ARGUMENT]\n"
             "Query and control a running edge6d.\n"
             "\n"
             "Commands:\n"
             "  status     the daemon's and every module's state\n"
             "  counters   every counter\n"
+            "  ra [IFACE] the router advertisement each interface (or IFACE) sends,\n"
+            "             decoded option by option\n"
             "  reload     re-read the configuration file (like SIGHUP)\n"
             "  help       the commands the daemon understands\n"
             "\n"
             "Options:\n"
             "  -s, --socket SOCKET  control socket (default %s)\n"
             "  -c, --config FILE    use the control-socket named in this configuration\n"
-            "  -j, --json           answer in JSON (status, counters)\n"
+            "  -j, --json           answer in JSON (status, counters, ra)\n"
             "  -h, --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
@@ -229,12 +231,18 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        bad_usage("no command given (commands: status, counters, reload, help)");
-    if (argc - optind > 1)
-        bad_usage("one command at a time ('%s' after '%s')", argv[optind + 1], argv[optind]);
+        bad_usage("no command given (commands: status, counters, ra, reload, help)");
     const char *cmd = argv[optind];
+    const char *cmd_arg = NULL;
     if (!valid_command(cmd))
         bad_usage("'%s' is not a command", cmd);
+    if (strcmp(cmd, "ra") == 0 && argc - optind == 2) {
+        cmd_arg = argv[optind + 1];
+        if (!valid_command(cmd_arg) || strlen(cmd_arg) >= 16)
+            bad_usage("'%s' is not an interface name", cmd_arg);
+    } else if (argc - optind > 1) {
+        bad_usage("one command at a time ('%s' after '%s')", argv[optind + 1], argv[optind]);
+    }
     if (sock && conf_path)
         bad_usage("-s and -c both name the socket: give one");
     if (sock && !sock[0])
@@ -253,7 +261,8 @@ int main(int argc, char **argv)
         sock = DEFAULT_SOCKET;
 
     char req[CTL_REQUEST_MAX];
-    int n = snprintf(req, sizeof(req), "%s%s\n", cmd, json ? " json" : "");
+    int n = snprintf(req, sizeof(req), "%s%s%s%s\n", cmd, cmd_arg ? " " : "",
+                     cmd_arg ? cmd_arg : "", json ? " json" : "");
     int fd = connect_to(sock);
     send_all(fd, sock, req, (size_t)n);
     size_t len;

@@ -15,20 +15,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netlink.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/pidfile.h"
 #include "daemon/privs.h"
+#include "radv/io.h"
 
 #define DEFAULT_PIDFILE E6_RUNDIR "/edge6d.pid"
 /* what the daemonised child sends its waiting parent once it is ready */
 #define READY_LINE "READY\n"
+/* Longest orderly shutdown: the final RAs go 3 s apart (RFC 4861 6.2.6),
+ * about 6 s; the systemd unit allows 20 s before SIGKILL. */
+#define STOP_DEADLINE_MS 10000
+/* netlink trouble: first retry, and the longest pause between retries */
+#define NL_RETRY_MIN_MS 1000
+#define NL_RETRY_MAX_MS 30000
 
 struct options {
     const char *conf_path;
@@ -55,7 +64,9 @@ static void usage(FILE *f)
             "  -h, --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
-            "Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
+            "Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT stop after the\n"
+            "final router advertisements (at most 10 s; a second signal stops at once);\n"
+            "SIGUSR1 stops at once without them (restart: clients keep their router).\n"
             "Exit status: 0 ok, 1 error (configuration or startup), 2 bad arguments.\n",
             E6_CONFFILE, DEFAULT_PIDFILE);
 }
@@ -249,16 +260,101 @@ static void report_ready(void)
 
 static void on_stop(struct e6_loop *loop, int signo, void *arg)
 {
-    e6_notice("received SIG%s, shutting down", signo == SIGINT ? "INT" : "TERM");
-    sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
+    struct d6_daemon *d = arg;
+    const char *name = signo == SIGINT ? "INT" : "TERM";
+    if (d->stop == D6_RUNNING) {
+        e6_notice("received SIG%s, shutting down", name);
+        sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
+        d->stop = D6_STOP_GOODBYE;
+    } else {
+        e6_notice("received SIG%s again, exiting without waiting for the goodbye", name);
+        d->stop = D6_STOP_NOW;
+    }
+    e6_loop_stop(loop);
+}
+
+/* The restart path (systemd's RestartKillSignal): no final RAs, so hosts
+ * keep this router while the next edge6d starts. */
+static void on_restart(struct e6_loop *loop, int signo, void *arg)
+{
+    struct d6_daemon *d = arg;
+    e6_notice("received SIGUSR1, stopping for a restart (no final router advertisements)");
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping for a restart");
+    d->stop = D6_STOP_NOW;
     e6_loop_stop(loop);
 }
 
 static void on_hup(struct e6_loop *loop, int signo, void *arg)
 {
     struct d6_daemon *d = arg;
+    if (d->stop != D6_RUNNING) {
+        e6_notice("received SIGHUP while shutting down: not reloading");
+        return;
+    }
     e6_notice("received SIGHUP, reloading");
     d6_reload(d, NULL);
+}
+
+/* A module finished its goodbye: exit as soon as all have. */
+static void on_module_stopped(void *arg)
+{
+    struct d6_daemon *d = arg;
+    if (d->stop != D6_RUNNING && d6_modules_done(&d->modules))
+        e6_loop_stop(d->loop);
+}
+
+static void on_stop_deadline(struct e6_loop *loop, struct e6_timer *t, void *arg)
+{
+    e6_warn("shutdown: modules still busy after %d s; exiting anyway", STOP_DEADLINE_MS / 1000);
+    e6_loop_stop(loop);
+}
+
+static void on_netlink(struct e6_loop *loop, int fd, uint32_t events, void *arg);
+
+static void netlink_pause(struct d6_daemon *d, int err)
+{
+    uint32_t ms = d->nl_retry_ms ? d->nl_retry_ms * 2 : NL_RETRY_MIN_MS;
+    d->nl_retry_ms = ms > NL_RETRY_MAX_MS ? NL_RETRY_MAX_MS : ms;
+    e6_log_rl(&d->nl_rl, E6_LOG_WARNING, "netlink: %s; %s in %u ms", strerror(-err),
+              e6_nl_resync_pending(d->nl) ? "resynchronising with the kernel" : "retrying",
+              d->nl_retry_ms);
+    /* a failed socket may stay readable: do not spin on it meanwhile */
+    if (d->nl_watched) {
+        e6_loop_del_fd(d->loop, e6_nl_fd(d->nl));
+        d->nl_watched = false;
+    }
+    e6_timer_arm_in(d->loop, &d->nl_retry, d->nl_retry_ms);
+}
+
+static void on_netlink(struct e6_loop *loop, int fd, uint32_t events, void *arg)
+{
+    struct d6_daemon *d = arg;
+    int r = e6_nl_process(d->nl);
+    if (r < 0)
+        netlink_pause(d, r);
+    else
+        d->nl_retry_ms = 0;
+}
+
+static void on_netlink_retry(struct e6_loop *loop, struct e6_timer *t, void *arg)
+{
+    struct d6_daemon *d = arg;
+    if (e6_nl_resync_pending(d->nl)) {
+        int r = e6_nl_resync(d->nl);
+        if (r < 0) {
+            netlink_pause(d, r);
+            return;
+        }
+        e6_notice("netlink: resynchronised with the kernel");
+    }
+    if (!d->nl_watched) {
+        int r = e6_loop_add_fd(loop, e6_nl_fd(d->nl), EPOLLIN, on_netlink, d);
+        if (r < 0) {
+            netlink_pause(d, r);
+            return;
+        }
+        d->nl_watched = true;
+    }
 }
 
 /*
@@ -339,6 +435,7 @@ static int run(const struct options *o, struct conf *conf)
     /* Before any module can start a thread: they inherit the blocked mask. */
     if ((r = e6_loop_add_signal(d->loop, SIGTERM, on_stop, d)) < 0 ||
         (r = e6_loop_add_signal(d->loop, SIGINT, on_stop, d)) < 0 ||
+        (r = e6_loop_add_signal(d->loop, SIGUSR1, on_restart, d)) < 0 ||
         (r = e6_loop_add_signal(d->loop, SIGHUP, on_hup, d)) < 0) {
         startup_error("cannot set up signal handling: %s", strerror(-r));
         goto out;
@@ -353,6 +450,36 @@ static int run(const struct options *o, struct conf *conf)
         goto out;
     }
     d6_modules_add(&d->modules, &d6_daemon_module_ops, d);
+
+    /* Before the privilege drop: the kernel may want CAP_NET_ADMIN for the
+     * larger receive buffer. Every module shares this one context. */
+    d->nl_rl = (struct e6_ratelimit)E6_RATELIMIT_INIT(10000, 3);
+    e6_timer_init(&d->nl_retry, on_netlink_retry, d);
+    r = e6_nl_open(&d->nl);
+    if (r < 0) {
+        startup_error("cannot open netlink (rtnetlink): %s", strerror(-r));
+        goto out;
+    }
+    r = e6_loop_add_fd(d->loop, e6_nl_fd(d->nl), EPOLLIN, on_netlink, d);
+    if (r < 0) {
+        startup_error("cannot watch the netlink socket: %s", strerror(-r));
+        goto out;
+    }
+    d->nl_watched = true;
+    struct ra_service_env ra_env = {
+        .loop = d->loop,
+        .nl = d->nl,
+        .registry = d->registry,
+        .on_done = on_module_stopped,
+        .on_done_arg = d,
+    };
+    r = ra_service_new(&d->ra, &ra_env);
+    if (r < 0 || (r = d6_modules_add(&d->modules, &d6_radv_module_ops, d->ra)) < 0) {
+        ra_service_free(d->ra);
+        d->ra = NULL;
+        startup_error("cannot set up router advertisements: %s", strerror(-r));
+        goto out;
+    }
 
     bool root = geteuid() == 0;
     uid_t uid = geteuid();
@@ -418,14 +545,40 @@ static int run(const struct options *o, struct conf *conf)
     if (r < 0) {
         e6_err("event loop failed: %s", strerror(-r));
         sd_notify(0, "STOPPING=1");
+        d->stop = D6_STOP_NOW;
     } else {
         rc = 0;
     }
-    d6_modules_stop(&d->modules, true);
+    if (d->stop == D6_RUNNING)
+        d->stop = D6_STOP_GOODBYE;
+    /*
+     * Goodbye while the loop still runs: the final RAs are timers on it.
+     * Without anything to say (no interface advertising) this returns at
+     * once; a second SIGTERM or SIGUSR1 cuts it short.
+     */
+    bool goodbye = d->stop == D6_STOP_GOODBYE;
+    d6_modules_stop(&d->modules, goodbye);
+    if (goodbye && !d6_modules_done(&d->modules)) {
+        struct e6_timer deadline;
+        e6_timer_init(&deadline, on_stop_deadline, d);
+        e6_timer_arm_in(d->loop, &deadline, STOP_DEADLINE_MS);
+        e6_info("saying goodbye (final router advertisements), at most %d s",
+                STOP_DEADLINE_MS / 1000);
+        r = e6_loop_run(d->loop);
+        e6_timer_cancel(d->loop, &deadline);
+        if (r < 0)
+            e6_err("event loop failed during shutdown: %s", strerror(-r));
+    }
     e6_notice("stopped");
 
 out:
     d6_modules_free(&d->modules);
+    if (d->nl) {
+        e6_timer_cancel(d->loop, &d->nl_retry);
+        if (d->nl_watched)
+            e6_loop_del_fd(d->loop, e6_nl_fd(d->nl));
+        e6_nl_free(d->nl);
+    }
     ctl_close(d->ctl);
     d6_pidfile_remove(&pf);
     if (d->registry)

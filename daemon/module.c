@@ -69,6 +69,14 @@ void d6_modules_stop(struct d6_modules *ms, bool goodbye)
     }
 }
 
+bool d6_modules_done(const struct d6_modules *ms)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->m[i].ops->done && !ms->m[i].ops->done(ms->m[i].self))
+            return false;
+    return true;
+}
+
 void d6_modules_free(struct d6_modules *ms)
 {
     d6_modules_stop(ms, false);

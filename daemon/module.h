@@ -17,10 +17,19 @@
 #include "common/strbuf.h"
 #include "conf/conf.h"
 
+struct e6_nl;
+
 /* What the daemon lends every module; valid from registration to free. */
 struct d6_env {
     struct e6_loop *loop;                 /* the control-plane loop */
     struct e6_counter_registry *registry; /* register counter sets here */
+    /* Kernel state: one netlink context for every module (opened before the
+     * privilege drop, processed by the daemon); subscribe, do not process. */
+    struct e6_nl *nl;
+    /* A module whose stop(goodbye) left work for the loop calls this once
+     * its done() turned true, so the daemon can exit without waiting. */
+    void (*stopped)(void *arg);
+    void *stopped_arg;
 };
 
 /*
@@ -38,9 +47,15 @@ struct d6_module_ops {
      */
     int (*reconcile)(void *self, const struct conf *old, const struct conf *new_, char *err,
                      size_t errlen);
-    /* goodbye: orderly shutdown (say goodbye on the wire); false when
-     * unwinding a failed start. */
+    /*
+     * goodbye: orderly shutdown (say goodbye on the wire); false when
+     * unwinding a failed start or restarting (SIGUSR1). A goodbye may go
+     * on after the call: the loop keeps running until done() is true (or
+     * a deadline passes), then free() ends whatever is left.
+     */
     void (*stop)(void *self, bool goodbye);
+    /* true when nothing is left to do after stop; NULL: always done */
+    bool (*done)(void *self);
     /* Frees self; called once at exit whether or not start ran. */
     void (*free)(void *self);
     e6_view_fn view; /* arg is self */
@@ -71,6 +86,8 @@ int d6_modules_start(struct d6_modules *ms, const struct conf *c, char *err, siz
 size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const struct conf *new_);
 /* Stop started modules in reverse order. */
 void d6_modules_stop(struct d6_modules *ms, bool goodbye);
+/* true when every module's done() is (modules without one always are) */
+bool d6_modules_done(const struct d6_modules *ms);
 /* Free every module (stopping it first if it is still started). */
 void d6_modules_free(struct d6_modules *ms);
 

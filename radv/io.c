@@ -306,6 +306,22 @@ static int open_socket(struct ra_service *s, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Without the socket (no CAP_NET_RAW) the daemon still runs its other
+ * parts: say so loudly, show it in status, try again at the next reload.
+ */
+static void update_membership(struct ra_if *f, bool was_up);
+
+static void try_socket(struct ra_service *s)
+{
+    char err[256];
+    if (open_socket(s, err, sizeof(err)) < 0)
+        e6_err("ra: %s; router advertisements are not sent", err);
+    else
+        for (size_t i = 0; i < s->n_ifs; i++)
+            update_membership(s->ifs[i], false);
+}
+
 static int membership(struct ra_service *s, int opt, int ifindex)
 {
     struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
@@ -849,11 +865,8 @@ int ra_service_start(struct ra_service *s, const struct conf *c, char *err, size
     free(s->state_dir);
     s->state_dir = c->global.state_dir ? strdup(c->global.state_dir) : NULL;
 
-    if (c->n_interfaces) {
-        rc = open_socket(s, err, errlen);
-        if (rc < 0)
-            return rc;
-    }
+    if (c->n_interfaces)
+        try_socket(s);
     if (s->env.nl) {
         rc = e6_nl_subscribe(s->env.nl, E6_NL_LINK | E6_NL_ADDR | E6_NL_NETCONF | E6_NL_RESYNC,
                              on_netlink, s);
@@ -899,11 +912,8 @@ int ra_service_reconcile(struct ra_service *s, const struct conf *old, const str
             s->hist.dirty = true; /* write it where it now belongs */
         }
     }
-    if (new_->n_interfaces && s->fd < 0) {
-        rc = open_socket(s, err, errlen);
-        if (rc < 0)
-            return rc;
-    }
+    if (new_->n_interfaces && s->fd < 0)
+        try_socket(s);
     /* removed ones say goodbye first */
     for (size_t i = 0; i < s->n_ifs; i++) {
         struct ra_if *f = s->ifs[i];
@@ -1009,12 +1019,20 @@ static void link_text(const struct ra_if *f, char *buf, size_t len)
              f->link.forwarding ? "on" : "OFF");
 }
 
+static const char no_socket_warning[] =
+    "no ICMPv6 socket (edge6d lacks CAP_NET_RAW): nothing is sent or received";
+
 static const char *fwd_warning(const struct ra_if *f)
 {
     if (!fwd_off(f))
         return NULL;
     return "IPv6 forwarding is off on this interface: RAs carry router lifetime 0 (hosts get "
            "addresses but no default route through this router)";
+}
+
+static const char *s_fd_warning(const struct ra_if *f)
+{
+    return f->s->fd < 0 && !f->s->stopping ? no_socket_warning : NULL;
 }
 
 static void view_if(const struct ra_if *f, struct e6_json *j, enum e6_view_format fmt, bool detail,
@@ -1045,18 +1063,20 @@ static void view_if(const struct ra_if *f, struct e6_json *j, enum e6_view_forma
             e6_json_bool(j, "all_routers_joined", f->joined != 0);
         }
         e6_json_end_object(j);
-        e6_json_string(j, "warning", warn);
+        e6_json_string(j, "warning", warn ? warn : s_fd_warning(f));
         e6_json_key(j, "engine");
         ra_engine_view(f->eng, j, fmt, detail, now);
         e6_json_end_object(j);
         return;
     }
-    e6_strbuf_printf(j->sb, "  %s: %s%s\n", f->cfg->name, state_text(st),
-                     f->removed ? " (removed from the configuration)" : "");
-    if (warn)
-        e6_strbuf_printf(j->sb, "    WARNING: %s\n", warn);
-    e6_strbuf_printf(j->sb, "    link      %s\n", lt);
     ra_engine_view(f->eng, j, fmt, detail, now);
+    e6_strbuf_printf(j->sb, "  state: %s%s\n", state_text(st),
+                     f->removed ? " (removed from the configuration)" : "");
+    e6_strbuf_printf(j->sb, "  link: %s\n", lt);
+    if (warn)
+        e6_strbuf_printf(j->sb, "  WARNING: %s\n", warn);
+    if (f->s->fd < 0 && !f->s->stopping)
+        e6_strbuf_printf(j->sb, "  WARNING: %s\n", no_socket_warning);
 }
 
 void ra_service_view(struct e6_json *j, enum e6_view_format fmt, void *service)

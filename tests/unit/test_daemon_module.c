@@ -244,6 +244,35 @@ static void test_view_bounded(void **state)
     d6_modules_free(&ms);
 }
 
+/* a module whose goodbye takes a while (like radv's final RAs) */
+static bool slow_busy;
+static bool slow_done(void *self)
+{
+    return !slow_busy;
+}
+static const struct d6_module_ops ops_slow = {
+    .name = "slow", .stop = fake_stop, .free = fake_free, .done = slow_done};
+
+static void test_done(void **state)
+{
+    struct d6_modules ms = {0};
+    struct fake a = {.name = "a"}, s = {.name = "slow"};
+    assert_true(d6_modules_done(&ms)); /* nothing registered */
+    assert_int_equal(d6_modules_add(&ms, &ops_a, &a), 0);
+    assert_int_equal(d6_modules_add(&ms, &ops_slow, &s), 0);
+    assert_int_equal(d6_modules_add(&ms, &ops_bare, NULL), 0);
+    char err[128];
+    assert_int_equal(d6_modules_start(&ms, &dummy_conf, err, sizeof(err)), 0);
+    slow_busy = true;
+    d6_modules_stop(&ms, true);
+    /* modules without done() are done; the slow one is not yet */
+    assert_false(d6_modules_done(&ms));
+    slow_busy = false;
+    assert_true(d6_modules_done(&ms));
+    d6_modules_free(&ms);
+    assert_string_equal(journal, "start:a bye:slow bye:a free:slow free:a");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +284,7 @@ int main(void)
         cmocka_unit_test_setup(test_view_json, setup),
         cmocka_unit_test_setup(test_view_empty, setup),
         cmocka_unit_test_setup(test_view_bounded, setup),
+        cmocka_unit_test_setup(test_done, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
