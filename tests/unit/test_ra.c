@@ -608,6 +608,45 @@ static void test_multicast_answer_respects_floor(void **state)
     fx_free(f);
 }
 
+static void test_unsolicited_floor_and_early_periodic(void **state)
+{
+    (void)state;
+    /* a content change right after a multicast RA: the new burst waits for the floor */
+    struct fx *f = fx_new();
+    f->rnd.mode = 1;
+    f->rnd.fixed = 0;
+    fx_start(f);
+    drive(f->e, &f->c, 1000);
+    assert_int_equal(f->c.n, 1);
+    assert_int_equal(f->c.s[0].t, 0);
+    struct conf_interface c1 = f->cfg;
+    c1.managed = true;
+    ra_engine_set_config(f->e, &c1, 1000);
+    assert_int_equal(ra_engine_next(f->e), 3000);
+    drive(f->e, &f->c, 3000);
+    assert_int_equal(f->c.n, 2);
+    assert_int_equal(f->c.s[1].t, 3000);
+    fx_free(f);
+
+    /* an RS whose random delay ends after the next periodic RA: that RA answers it */
+    f = fx_new();
+    f->cfg.solicited_unicast = false;
+    f->rnd.mode = 1;
+    f->rnd.fixed = 0xffffffffu; /* every delay at its maximum */
+    fx_start(f);
+    drive(f->e, &f->c, 16200);
+    assert_int_equal(f->c.n, 1); /* at 500 */
+    assert_int_equal(ra_engine_next(f->e), 16500);
+    ra_engine_on_rs(f->e, &in6addr_any, 16200);
+    assert_int_equal(ra_engine_next(f->e), 16500);
+    assert_int_equal(cnt(f, RA_C_RS_COALESCED), 1);
+    drive(f->e, &f->c, 17000);
+    assert_int_equal(f->c.n, 2);
+    assert_int_equal(cnt(f, RA_C_SENT_SOLICITED_MCAST), 0);
+    assert_int_equal(cnt(f, RA_C_SENT_PERIODIC), 2);
+    fx_free(f);
+}
+
 /* ---- final RAs -------------------------------------------------------------------- */
 
 static void fill_options(struct fx *f)
@@ -1491,6 +1530,7 @@ int main(void)
         cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_floor_under_rs_flood),
         cmocka_unit_test(test_multicast_answer_respects_floor),
+        cmocka_unit_test(test_unsolicited_floor_and_early_periodic),
         cmocka_unit_test(test_final_ras),
         cmocka_unit_test(test_restart_sends_nothing),
         cmocka_unit_test(test_advertise_off_and_link_gone),
