@@ -1520,6 +1520,114 @@ static void test_view(void **state)
     fx_free(f);
 }
 
+/* ---- everything at once, at random ---------------------------------------------------------- */
+
+/*
+ * Random inputs in random order for a simulated day: every packet must
+ * parse as a valid RA within the MTU (emit() checks), multicast RAs of any
+ * kind stay 3 s apart, run() leaves nothing due, and no RA goes out while
+ * the engine cannot advertise.
+ */
+static void test_random_inputs(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    fill_options(f);
+    add_prefix(f, NULL, 5400, 2700, false);
+    add_prefix(f, "2001:db8:3::/64", 7200, 3600, true);
+    struct conf_interface cfgs[4];
+    for (int i = 0; i < 4; i++)
+        cfgs[i] = f->cfg;
+    cfgs[1].n_prefixes = 1;
+    cfgs[2].advertise = false;
+    cfgs[3].mtu_mode = CONF_MTU_OFF;
+    cfgs[3].withdraw_on_exit = true;
+    cfgs[3].max_interval = 4;
+    cfgs[3].min_interval = 3;
+    struct trand r = {.s = 12345};
+    f->e = ra_engine_new(&cfgs[0], f->blk, trand_next, &f->rnd, 0);
+    uint64_t now = 0, last_mcast = 0;
+    bool any_mcast = false, stopped = false;
+    size_t checked = 0;
+    for (int step = 0; step < 20000; step++) {
+        now += trand_next(&r) % 8000;
+        /* run what became due on the way */
+        for (;;) {
+            uint64_t next = ra_engine_next(f->e);
+            if (next > now)
+                break;
+            uint64_t at = next < f->c.now ? f->c.now : next;
+            f->c.now = at;
+            ra_engine_run(f->e, at, emit, &f->c);
+            assert_true(ra_engine_next(f->e) > at);
+        }
+        f->c.now = now;
+        for (; checked < f->c.n; checked++) {
+            const struct sent *s = &f->c.s[checked];
+            if (!is_mcast(s))
+                continue;
+            if (any_mcast && s->t != last_mcast)
+                assert_true(s->t - last_mcast >= RA_MIN_DELAY_BETWEEN_RAS_MS);
+            any_mcast = true;
+            last_mcast = s->t;
+        }
+        if (f->c.n > 4096) {
+            cap_clear(&f->c);
+            checked = 0;
+        }
+        uint32_t what = trand_next(&r) % 100;
+        if (what < 50) {
+            struct in6_addr src = in6addr_any;
+            if (what & 1) {
+                src = A("fe80::1:0:0");
+                src.s6_addr[15] = (uint8_t)(trand_next(&r) % 40);
+            }
+            ra_engine_on_rs(f->e, &src, now);
+        } else if (what < 70) {
+            struct ra_link l = f->link;
+            uint32_t k = trand_next(&r);
+            l.up = k % 7 != 0;
+            l.present = k % 11 != 0;
+            l.have_linklocal = k % 13 != 0;
+            l.forwarding = k % 3 != 0;
+            l.mtu = k % 5 == 0 ? 1280 : 1500;
+            l.lladdr_len = k % 2 ? 6 : 0;
+            if (k % 4 == 0)
+                add_addr(&l, "2001:db8:a::1", 64, 600 + k % 9000, 300);
+            if (k % 6 == 0)
+                add_addr(&l, "2001:db8:b::1", 48, CONF_LIFETIME_INFINITY, 0);
+            f->c.max_len = l.mtu - 40;
+            ra_engine_set_link(f->e, &l, now);
+        } else if (what < 80) {
+            ra_engine_set_config(f->e, &cfgs[trand_next(&r) % 4], now);
+        } else if (what < 85) {
+            struct e6_prefix p = P("2001:db8:77::/64");
+            p.addr.s6_addr[7] = (uint8_t)(trand_next(&r) % 100);
+            ra_engine_add_stale(f->e, &p, true, true, now + trand_next(&r) % (6000 * S));
+        } else if (what < 95) {
+            struct e6_strbuf sb = E6_STRBUF_INIT;
+            struct e6_json j;
+            e6_json_init(&j, &sb);
+            ra_engine_view(f->e, &j, what & 1 ? E6_VIEW_JSON : E6_VIEW_TEXT, true, now);
+            if (what & 1)
+                assert_true(e6_json_done(&j));
+            e6_strbuf_free(&sb);
+        } else if (what < 96 && !stopped && step > 15000) {
+            ra_engine_stop(f->e, true, now);
+            stopped = true;
+        }
+        enum ra_state st = ra_engine_state(f->e);
+        if (st != RA_ST_ADVERTISING && st != RA_ST_STOPPING)
+            assert_true(ra_engine_next(f->e) == NEVER);
+    }
+    assert_true(cnt(f, RA_C_SENT_PERIODIC) > 100);
+    assert_true(cnt(f, RA_C_SENT_SOLICITED_UNICAST) > 100);
+    assert_true(cnt(f, RA_C_SENT_SOLICITED_MCAST) > 100);
+    assert_true(cnt(f, RA_C_SENT_FINAL) > 10);
+    assert_true(cnt(f, RA_C_FORWARDING_OFF) > 10);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1547,6 +1655,7 @@ int main(void)
         cmocka_unit_test(test_change_restarts_burst),
         cmocka_unit_test(test_consistency),
         cmocka_unit_test(test_view),
+        cmocka_unit_test(test_random_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
