@@ -255,8 +255,10 @@ static const char *state_text(enum ra_state st)
 
 static bool fwd_off(const struct ra_if *f)
 {
-    return f->link.present && !f->link.forwarding && f->cfg->advertise && !f->removed &&
-           !f->s->stopping;
+    /* only where it matters: a link that is up (a vanishing link reports
+     * its netconf gone before the link itself) */
+    return f->link.present && f->link.up && !f->link.forwarding && f->cfg->advertise &&
+           !f->removed && !f->s->stopping;
 }
 
 /* ---- ICMPv6 socket ------------------------------------------------------ */
@@ -450,10 +452,10 @@ static void log_state(struct ra_if *f)
 {
     enum ra_state st = ra_engine_state(f->eng);
     if (!f->state_known || st != f->last_state) {
-        enum e6_log_level lvl = st == RA_ST_ADVERTISING || st == RA_ST_STOPPED ||
-                                        st == RA_ST_STOPPING || !f->state_known
-                                    ? E6_LOG_NOTICE
-                                    : E6_LOG_INFO;
+        /* what changes service is a notice; the waiting states are info
+         * (9000 interfaces that do not exist yet should not flood the log) */
+        enum e6_log_level lvl =
+            st == RA_ST_ADVERTISING || st == RA_ST_STOPPING ? E6_LOG_NOTICE : E6_LOG_INFO;
         if (st == RA_ST_ADVERTISING && f->link.present)
             e6_log(lvl, "ra %s: advertising (ifindex %d, from %s)", f->cfg->name, f->link.ifindex,
                    e6_addr_format(&f->link.linklocal, (char[E6_ADDRSTRLEN]){0}, E6_ADDRSTRLEN));
