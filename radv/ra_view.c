@@ -125,8 +125,15 @@ static void fmt_life(uint32_t v, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu32, v);
 }
 
+/* ms until a stale prefix leaves the RA */
+static uint64_t stale_left(const struct ra_engine *e, const struct e6_prefix *p, uint64_t now)
+{
+    const struct ra_track *t = ra_track_find(e, p);
+    return t && t->hold_until_ms > now ? t->hold_until_ms - now : 0;
+}
+
 static void view_ra_json(const struct ra_engine *e, struct e6_json *j, const struct ra_model *m,
-                         const struct ra_pktset *s)
+                         const struct ra_pktset *s, uint64_t now)
 {
     char buf[E6_PREFIXSTRLEN + 8];
     e6_json_begin_object(j, "ra");
@@ -167,11 +174,8 @@ static void view_ra_json(const struct ra_engine *e, struct e6_json *j, const str
         e6_json_uint(j, "valid", x->u.pio.valid);
         e6_json_uint(j, "preferred", x->u.pio.preferred);
         e6_json_bool(j, "stale", x->stale);
-        if (x->stale) {
-            const struct ra_track *t = ra_track_find(e, &x->u.pio.prefix);
-            if (t)
-                e6_json_uint(j, "stale_until_ms", t->hold_until_ms);
-        }
+        if (x->stale)
+            e6_json_uint(j, "stale_left_ms", stale_left(e, &x->u.pio.prefix, now));
         e6_json_end_object(j);
     }
     e6_json_end_array(j);
@@ -239,7 +243,8 @@ static void view_ra_json(const struct ra_engine *e, struct e6_json *j, const str
     e6_json_end_object(j);
 }
 
-static void view_ra_text(struct e6_strbuf *sb, const struct ra_model *m, const struct ra_pktset *s)
+static void view_ra_text(const struct ra_engine *e, struct e6_strbuf *sb, const struct ra_model *m,
+                         const struct ra_pktset *s, uint64_t now)
 {
     char buf[E6_PREFIXSTRLEN + 8], l1[16], l2[16];
     e6_strbuf_printf(sb, "  ra: %zu packet%s (", s->n, s->n == 1 ? "" : "s");
@@ -267,11 +272,14 @@ static void view_ra_text(struct e6_strbuf *sb, const struct ra_model *m, const s
         case RA_IT_PIO:
             fmt_life(x->u.pio.valid, l1, sizeof(l1));
             fmt_life(x->u.pio.preferred, l2, sizeof(l2));
-            e6_strbuf_printf(sb, "    prefix %s %c%c valid %s preferred %s%s\n",
+            e6_strbuf_printf(sb, "    prefix %s %c%c valid %s preferred %s",
                              e6_prefix_format(&x->u.pio.prefix, buf, sizeof(buf)),
                              x->u.pio.flags & E6_ND_PIO_L ? 'L' : '-',
-                             x->u.pio.flags & E6_ND_PIO_A ? 'A' : '-', l1, l2,
-                             x->stale ? " (stale, RFC 9096)" : "");
+                             x->u.pio.flags & E6_ND_PIO_A ? 'A' : '-', l1, l2);
+            if (x->stale)
+                e6_strbuf_printf(sb, " (deprecated, RFC 9096: %" PRIu64 " s left)",
+                                 (stale_left(e, &x->u.pio.prefix, now) + 999) / 1000);
+            e6_strbuf_printf(sb, "\n");
             break;
         case RA_IT_RIO:
             fmt_life(x->u.rio.lifetime, l1, sizeof(l1));
@@ -355,7 +363,7 @@ void ra_engine_view(const struct ra_engine *e, struct e6_json *j, enum e6_view_f
             e6_json_uint(j, ra_counter_names[i], e->local[i]);
         e6_json_end_object(j);
         if (have_ra)
-            view_ra_json(e, j, &m, &s);
+            view_ra_json(e, j, &m, &s, now_ms);
         e6_json_end_object(j);
     } else {
         struct e6_strbuf *sb = j->sb;
@@ -379,7 +387,7 @@ void ra_engine_view(const struct ra_engine *e, struct e6_json *j, enum e6_view_f
             e6_strbuf_printf(sb, " %s %" PRIu64, ra_counter_names[i], e->local[i]);
         e6_strbuf_printf(sb, "\n");
         if (have_ra)
-            view_ra_text(sb, &m, &s);
+            view_ra_text(e, sb, &m, &s, now_ms);
     }
     if (have_ra) {
         ra_pktset_free(&s);

@@ -1258,6 +1258,18 @@ static void test_stale_import(void **state)
     assert_int_equal(fl & (E6_ND_PIO_L | E6_ND_PIO_A), E6_ND_PIO_L);
     assert_true(find_pio(&f->c, 0, f->c.n, &cur, &fl, &v, &p));
     assert_int_equal(v, 5400);
+    /* the view says how long it stays */
+    struct e6_strbuf sb = E6_STRBUF_INIT;
+    struct e6_json j;
+    e6_json_init(&j, &sb);
+    ra_engine_view(f->e, &j, E6_VIEW_TEXT, true, 400 * S);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "    prefix 2001:db8:77::/64 L- valid 0 preferred 0 "
+                                               "(deprecated, RFC 9096: 600 s left)\n"));
+    e6_strbuf_reset(&sb);
+    e6_json_init(&j, &sb);
+    ra_engine_view(f->e, &j, E6_VIEW_JSON, true, 400 * S);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "\"stale\":true,\"stale_left_ms\":600000"));
+    e6_strbuf_free(&sb);
     /* after its time: gone */
     drive(f->e, &f->c, 1000 * S);
     cap_clear(&f->c);
