@@ -833,7 +833,9 @@ int ra_service_new(struct ra_service **out, const struct ra_service_env *env)
 
 static void hist_report(void *arg, const char *msg)
 {
+    struct ra_service *s = arg;
     e6_warn("ra: %s", msg);
+    s->hist.dirty = true; /* the next write leaves a clean file */
 }
 
 int ra_service_start(struct ra_service *s, const struct conf *c, char *err, size_t errlen)
@@ -880,8 +882,8 @@ int ra_service_start(struct ra_service *s, const struct conf *c, char *err, size
     }
     if (s->state_dir && c->n_interfaces) {
         char herr[512];
-        rc = ra_history_load(&s->hist, s->state_dir, time(NULL), hist_report, NULL, herr,
-                             sizeof(herr));
+        rc =
+            ra_history_load(&s->hist, s->state_dir, time(NULL), hist_report, s, herr, sizeof(herr));
         if (rc < 0)
             e6_warn("ra: cannot read the prefixes advertised before the restart: %s", herr);
         else if (rc > 0)
