@@ -68,6 +68,7 @@ struct loader {
     struct error *errs;
     size_t n_errs, cap_errs;
     bool too_many;
+    unsigned stop_line; /* of the first error not reported */
     bool told_unclosed;
     struct pend_opt *opts;
     size_t n_opts, cap_opts;
@@ -105,6 +106,8 @@ static void add_error(struct loader *L, unsigned line, const char *fmt, ...)
     va_list ap;
 
     if (L->n_errs >= CONF_MAX_ERRORS) {
+        if (!L->too_many)
+            L->stop_line = line;
         L->too_many = true;
         return;
     }
@@ -163,8 +166,12 @@ static void flush_errors(struct loader *L, conf_report_fn report, void *arg)
         free(L->errs[i].msg);
     }
     if (L->too_many && report) {
-        snprintf(buf, sizeof(buf), "%s: too many errors, stopped after %d", L->name,
-                 CONF_MAX_ERRORS);
+        if (L->stop_line)
+            snprintf(buf, sizeof(buf), "%s:%u: too many errors, stopped after %d", L->name,
+                     L->stop_line, CONF_MAX_ERRORS);
+        else
+            snprintf(buf, sizeof(buf), "%s: too many errors, stopped after %d", L->name,
+                     CONF_MAX_ERRORS);
         report(arg, buf);
     }
     free(L->errs);

@@ -859,7 +859,8 @@ static void test_too_many_errors(void **state)
     assert_null(c);
     assert_int_equal(ms.n, CONF_MAX_ERRORS + 1);
     assert_true(strncmp(ms.m[0], "t.conf:1: interface name \"bad/0\"", 32) == 0);
-    assert_string_equal(ms.m[CONF_MAX_ERRORS], "t.conf: too many errors, stopped after 50");
+    /* where the check stopped: the 51st bad name */
+    assert_string_equal(ms.m[CONF_MAX_ERRORS], "t.conf:51: too many errors, stopped after 50");
     msgs_free(&ms);
     free(text);
 }
