@@ -653,7 +653,9 @@ bool conf_title_parse(const struct conf_section_def *d, const char *text, void *
             memset(&p, 0, sizeof(p));
             p.len = CONF_PREFIX_INVALID;
             memcpy(field, &p, sizeof(p));
-            return errf(err, errlen, "%s %s: %s", d->name, conf_quote(text, q, sizeof(q)), why);
+            return errf(err, errlen, "%s %s: %s%s", d->name, conf_quote(text, q, sizeof(q)), why,
+                        d->title == CONF_T_PREFIX_AUTO && !strchr(text, '/') ? " (or the word auto)"
+                                                                             : "");
         }
         memcpy(field, &p, sizeof(p));
         return true;

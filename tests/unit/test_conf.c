@@ -1317,7 +1317,12 @@ static void test_prefix(void **state)
               "2001:db8::/64?");
     expect_if("prefix automatic {}\n",
               "t.conf:2: prefix \"automatic\": 'automatic' has no prefix length (write ADDR/LEN, "
-              "e.g. 2001:db8::/64)");
+              "e.g. 2001:db8::/64) (or the word auto)");
+    expect_if("prefix AUTO {}\n", "t.conf:2: prefix \"AUTO\": 'AUTO' has no prefix length (write "
+                                  "ADDR/LEN, e.g. 2001:db8::/64) (or the word auto)");
+    expect_if("prefix {\n}\n", "t.conf:2: \"prefix\" is a section: expected prefix PREFIX { ... }");
+    expect_if("route auto {\n}\n", "t.conf:2: route \"auto\": 'auto' has no prefix length (write "
+                                   "ADDR/LEN, e.g. 2001:db8::/64)");
 
     /* SLAAC needs a /64 */
     expect_if("prefix 2001:db8::/48 {\n}\n",
