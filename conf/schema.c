@@ -103,7 +103,7 @@ static unsigned long default_router_lifetime(const void *self, const void *paren
     return v < max ? max : v;
 }
 
-/* RFC 4191 3.1 / RFC 8106 5.1: 3 x MaxRtrAdvInterval */
+/* 3 x MaxRtrAdvInterval: RFC 8106 5.1's default for DNS options, used for routes too */
 static unsigned long three_max_interval(const void *self, const void *parent)
 {
     (void)self;
@@ -134,7 +134,7 @@ static bool captive_uri_check(const char *text, char *err, size_t errlen)
     if (strncasecmp(text, "https://", 8) != 0 || text[8] == '\0' || text[8] == '/') {
         snprintf(err, errlen,
                  "is not an https:// URI of the captive portal API, nor " URN_UNRESTRICTED
-                 " (RFC 8910 2, RFC 8908 2)");
+                 " (RFC 8910 2, RFC 8908)");
         return false;
     }
     return true;
@@ -242,8 +242,8 @@ static void check_prefix(const struct conf_check *ck)
         e6_prefix_format(&p->prefix, b, sizeof(b));
         if (p->prefix.len == 0)
             ck->error(ck->arg, ck->line,
-                      "prefix %s is not an on-link prefix (a default route is the router "
-                      "lifetime; RFC 4861 4.6.2)",
+                      "prefix %s covers every address; expected a prefix of this link (the "
+                      "default route comes from router-lifetime; RFC 4861 4.6.2)",
                       b);
         else if (overlaps(&p->prefix, "fe80::/10"))
             ck->error(ck->arg, ck->line,
@@ -251,7 +251,7 @@ static void check_prefix(const struct conf_check *ck)
                       "themselves (RFC 4861 6.2.1, RFC 4862 5.3)",
                       b);
         else if (overlaps(&p->prefix, "ff00::/8"))
-            ck->error(ck->arg, ck->line, "prefix %s is multicast (ff00::/8; RFC 4861 6.2.1)", b);
+            ck->error(ck->arg, ck->line, "prefix %s is multicast (ff00::/8; RFC 4291 2.7)", b);
         else if (p->autonomous && !bad(ck, "autonomous") && p->prefix.len != 64)
             ck->error(ck->arg, line_of(ck, "autonomous"),
                       "prefix %s: autonomous prefix must be /64 for SLAAC (RFC 4862 5.5.3, "
@@ -289,7 +289,7 @@ static void check_route(const struct conf_check *ck)
                       "(RFC 4191 2.3)",
                       b);
         else if (r->prefix.len > 0 && overlaps(&r->prefix, "ff00::/8"))
-            ck->error(ck->arg, ck->line, "route %s is multicast (ff00::/8; RFC 4191 2.3)", b);
+            ck->error(ck->arg, ck->line, "route %s is multicast (ff00::/8; RFC 4291 2.7)", b);
     }
     check_outlives(ck, r->lifetime, "the route", "RFC 4191 2.3");
 }

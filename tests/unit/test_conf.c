@@ -1208,7 +1208,7 @@ static void test_captive_portal(void **state)
     }
 #define NOT_HTTPS                                                                                  \
     " is not an https:// URI of the captive portal API, nor "                                      \
-    "urn:ietf:params:capport:unrestricted (RFC 8910 2, RFC 8908 2)"
+    "urn:ietf:params:capport:unrestricted (RFC 8910 2, RFC 8908)"
 #define NOT_FIT                                                                                    \
     " is not a URI that fits the option (1 to 2038 printable ASCII characters, no spaces; RFC "    \
     "8910 2.3)"
@@ -1308,10 +1308,10 @@ static void test_prefix(void **state)
               "t.conf:2: prefix fe00::/7 is link-local (fe80::/10): hosts form those addresses "
               "themselves (RFC 4861 6.2.1, RFC 4862 5.3)");
     expect_if("prefix ff02::/64 {}\n",
-              "t.conf:2: prefix ff02::/64 is multicast (ff00::/8; RFC 4861 6.2.1)");
+              "t.conf:2: prefix ff02::/64 is multicast (ff00::/8; RFC 4291 2.7)");
     expect_if("prefix ::/0 {}\n",
-              "t.conf:2: prefix ::/0 is not an on-link prefix (a default route is the router "
-              "lifetime; RFC 4861 4.6.2)");
+              "t.conf:2: prefix ::/0 covers every address; expected a prefix of this link (the "
+              "default route comes from router-lifetime; RFC 4861 4.6.2)");
     expect_if("prefix 2001:db8::1/64 {}\n",
               "t.conf:2: prefix \"2001:db8::1/64\": host bits set beyond /64; did you mean "
               "2001:db8::/64?");
@@ -1399,7 +1399,7 @@ static void test_route(void **state)
               "t.conf:2: route fe80::/64 is link-local (fe80::/10): it is on every link already "
               "(RFC 4191 2.3)");
     expect_if("route ff00::/8 {}\n",
-              "t.conf:2: route ff00::/8 is multicast (ff00::/8; RFC 4191 2.3)");
+              "t.conf:2: route ff00::/8 is multicast (ff00::/8; RFC 4291 2.7)");
     expect_if("route 2001:db8::/48 {\n  preference = urgent\n}\n",
               "t.conf:3: preference \"urgent\" is not one of low, medium, high");
     expect_if("route 2001:db8::/48 {\n  lifetime = 0\n}\n",
