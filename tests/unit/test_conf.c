@@ -1491,6 +1491,17 @@ static void test_rdnss(void **state)
               "t.conf:4: rdnss lifetime 599 is below max-interval 600: hosts would drop the "
               "servers between two advertisements (RFC 8106 5.1)");
     conf_free(load_if("rdnss { servers = \"2001:db8::53\" lifetime = 600 }\n"));
+    /* nor against a refused max-interval, written before or after */
+    expect_if("max-interval = x\nrdnss { servers = \"2001:db8::53\" lifetime = 5 }\n",
+              "t.conf:2: max-interval \"x\" is not a number (expected 4 to 65535)");
+    expect_if("rdnss { servers = \"2001:db8::53\" lifetime = 5 }\nmax-interval = 1\n",
+              "t.conf:3: max-interval 1 is below 4 (RFC 4861 6.2.1, RFC 8319)");
+    /* a refused list leaves the lifetime check standing */
+    expect("interface lan0 {\nrdnss {\n  servers = \"::\"\n  lifetime = 5\n}\n}\n",
+           "t.conf:3: servers \"::\" is the unspecified address; expected a unicast address",
+           "t.conf:4: rdnss lifetime 5 is below max-interval 600: hosts would drop the servers "
+           "between two advertisements (RFC 8106 5.1)",
+           NULL);
     expect_if("rdnss = \"2001:db8::53\"\n",
               "t.conf:2: \"rdnss\" is a section: expected rdnss { ... }");
 
