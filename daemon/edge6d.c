@@ -65,7 +65,7 @@ static void usage(FILE *f)
             "  -V, --version        show the version and exit\n"
             "\n"
             "Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT stop after the\n"
-            "final router advertisements (at most 10 s; a second signal stops at once);\n"
+            "final router advertisements (at most 10 s; SIGINT again stops at once);\n"
             "SIGUSR1 stops at once without them (restart: clients keep their router).\n"
             "Exit status: 0 ok, 1 error (configuration or startup), 2 bad arguments.\n",
             E6_CONFFILE, DEFAULT_PIDFILE);
@@ -266,9 +266,16 @@ static void on_stop(struct e6_loop *loop, int signo, void *arg)
         e6_notice("received SIG%s, shutting down", name);
         sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
         d->stop = D6_STOP_GOODBYE;
-    } else {
-        e6_notice("received SIG%s again, exiting without waiting for the goodbye", name);
+    } else if (signo == SIGINT) {
+        /* Ctrl-C twice at a terminal: the operator does not want to wait */
+        e6_notice("received SIGINT again, exiting without waiting for the goodbye");
         d->stop = D6_STOP_NOW;
+    } else {
+        /* a supervisor repeating SIGTERM must not cut the final RAs short;
+         * the deadline bounds the wait, SIGUSR1 or SIGINT end it */
+        e6_notice("received SIGTERM again: still saying goodbye (at most %d s)",
+                  STOP_DEADLINE_MS / 1000);
+        return;
     }
     e6_loop_stop(loop);
 }
