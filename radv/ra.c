@@ -4,6 +4,22 @@
  * (random delay, unicast or coalesced multicast, the 3 s multicast floor),
  * and the final RAs. What the RAs say is radv/ra_content.c; the status view
  * and the checks of other routers' RAs are radv/ra_view.c.
+ *
+ * Readings of RFC 4861 taken here:
+ * - "initial" RAs: the first goes out a random 0..MAX_RA_DELAY_TIME after
+ *   the engine becomes able (so routers started together do not
+ *   synchronise), and the intervals before the 2nd and 3rd are capped at
+ *   MAX_INITIAL_RTR_ADVERT_INTERVAL; a content change restarts that (6.2.4).
+ * - MIN_DELAY_BETWEEN_RAS holds for every multicast RA, periodic,
+ *   solicited and final alike; unicast answers do not count against it.
+ * - One multicast RA answers every solicitation pending when it goes out,
+ *   including a periodic one that falls inside an RS's random delay
+ *   (6.2.6: "sent at the scheduled time" then), and resets the periodic
+ *   timer.
+ * - Unicast answers (RFC 7772) for up to RA_MAX_PENDING_RS distinct
+ *   sources at a time; beyond that one multicast RA, so an RS flood from
+ *   many sources costs at most one multicast RA per 3 s plus a bounded
+ *   number of unicasts.
  */
 #include "config.h"
 
