@@ -257,6 +257,10 @@ void ra_track_sync(struct ra_engine *e, uint64_t now)
             t->active = false;
             t->stale_since_ms = now;
         }
+        /* a host holds nothing from us longer than ND_VALID_LIMIT from now:
+         * only an imported record (ra_engine_add_stale) can say more */
+        if (t->hold_until_ms > now + (uint64_t)RA_ND_VALID_LIMIT * 1000)
+            t->hold_until_ms = now + (uint64_t)RA_ND_VALID_LIMIT * 1000;
         if (t->hold_until_ms <= now)
             track_remove(e, i);
     }

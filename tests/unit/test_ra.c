@@ -1278,6 +1278,25 @@ static void test_stale_import(void **state)
     assert_true(f->c.n >= 1);
     assert_false(find_pio(&f->c, 0, f->c.n, &old, &fl, &v, &p));
     fx_free(f);
+
+    /* an imported deadline beyond ND_VALID_LIMIT is cut to it */
+    f = fx_new();
+    f->e = ra_engine_new(&f->cfg, f->blk, trand_next, &f->rnd, 0);
+    ra_engine_add_stale(f->e, &old, true, true, 86400 * S);
+    ra_engine_set_link(f->e, &f->link, 100 * S);
+    drive(f->e, &f->c, (100 + RA_ND_VALID_LIMIT) * S - 5 * S);
+    cap_clear(&f->c);
+    ra_engine_on_rs(f->e, &in6addr_any, f->c.now);
+    drive(f->e, &f->c, (100 + RA_ND_VALID_LIMIT) * S - 1);
+    assert_true(f->c.n >= 1);
+    assert_true(find_pio(&f->c, 0, f->c.n, &old, &fl, &v, &p));
+    drive(f->e, &f->c, (100 + RA_ND_VALID_LIMIT) * S);
+    cap_clear(&f->c);
+    ra_engine_on_rs(f->e, &in6addr_any, f->c.now);
+    drive(f->e, &f->c, (100 + RA_ND_VALID_LIMIT) * S + 5 * S);
+    assert_true(f->c.n >= 1);
+    assert_false(find_pio(&f->c, 0, f->c.n, &old, &fl, &v, &p));
+    fx_free(f);
 }
 
 /* ---- splitting (RFC 6980) ------------------------------------------------------------ */
