@@ -486,7 +486,12 @@ static void check_done(struct ra_service *s)
         s->env.on_done(s->env.on_done_arg);
 }
 
-static void after_input(struct ra_if *f)
+/*
+ * After anything was handed to an engine: re-arm its timer, log a change
+ * of state, and (unless the input was a packet, which never changes what
+ * is advertised: an RS flood stays cheap) persist the advertised prefixes.
+ */
+static void after_input_ex(struct ra_if *f, bool packet)
 {
     struct ra_service *s = f->s;
     uint64_t next = ra_engine_next(f->eng);
@@ -495,11 +500,18 @@ static void after_input(struct ra_if *f)
     else if (e6_timer_arm_at(s->env.loop, &f->timer, next) < 0)
         e6_err("ra %s: cannot arm a timer: out of memory", f->cfg->name);
     log_state(f);
-    ra_engine_foreach_advertised(f->eng, note_advertised, f);
-    save_history(s);
+    if (!packet) {
+        ra_engine_foreach_advertised(f->eng, note_advertised, f);
+        save_history(s);
+    }
     if (f->removed && ra_engine_done(f->eng))
         e6_timer_arm_in(s->env.loop, &s->reap, 0);
     check_done(s);
+}
+
+static void after_input(struct ra_if *f)
+{
+    after_input_ex(f, false);
 }
 
 static void if_timer(struct e6_loop *loop, struct e6_timer *t, void *arg)
@@ -682,7 +694,7 @@ static void rx_one(struct ra_service *s, const uint8_t *buf, size_t len,
         e6_count(s->rx, RX_UNEXPECTED);
         return;
     }
-    after_input(f);
+    after_input_ex(f, true);
 }
 
 static void rx_ready(struct e6_loop *loop, int fd, uint32_t events, void *arg)
