@@ -473,12 +473,20 @@ static int run(const struct options *o, struct conf *conf)
         goto out;
     }
     d->nl_watched = true;
-    struct ra_service_env ra_env = {
+    /* what every module is lent; radv takes it in its own terms */
+    const struct d6_env env = {
         .loop = d->loop,
-        .nl = d->nl,
         .registry = d->registry,
-        .on_done = on_module_stopped,
-        .on_done_arg = d,
+        .nl = d->nl,
+        .stopped = on_module_stopped,
+        .stopped_arg = d,
+    };
+    struct ra_service_env ra_env = {
+        .loop = env.loop,
+        .nl = env.nl,
+        .registry = env.registry,
+        .on_done = env.stopped,
+        .on_done_arg = env.stopped_arg,
     };
     r = ra_service_new(&d->ra, &ra_env);
     if (r < 0 || (r = d6_modules_add(&d->modules, &d6_radv_module_ops, d->ra)) < 0) {
