@@ -1102,7 +1102,9 @@ void ra_service_view(struct e6_json *j, enum e6_view_format fmt, void *service)
     if (fmt == E6_VIEW_JSON) {
         e6_json_begin_object(j, NULL);
         e6_json_bool(j, "socket_open", s->fd >= 0);
-        e6_json_string(j, "history_file", s->state_dir ? s->state_dir : NULL);
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s", s->state_dir ? s->state_dir : "", RA_HIST_FILE);
+        e6_json_string(j, "history_file", s->state_dir ? path : NULL);
         e6_json_uint(j, "history_entries", s->hist.n);
         e6_json_begin_array(j, "interfaces");
         for (size_t i = 0; i < s->n_ifs; i++)
