@@ -6,10 +6,13 @@
 # configures itself from what it hears (accept_ra=1, autoconf=1,
 # forwarding=0, Route Information up to /64, no DAD).
 #
-#   radv_topo                   build it; router forwarding on r0
+#   radv_topo [SUFFIX]          build it; router forwarding on r0 (SUFFIX:
+#                               for more than one topology in a run)
+#   radv_topo_del               delete it (and what runs inside)
 #   radv_conf_head FILE         global settings for a test config (the
 #                               test appends its interface section)
 #   radv_start NAME CONF        e6d_start in the router namespace
+#   radv_pid NAME               its pid
 #   radv_signal_stop NAME SIG [SECS]  send SIG, wait for the exit, check 0
 #   radv_slaac PREFIX           the host's usable address in PREFIX (/64)
 #   radv_addr_info PREFIX       "ADDR PREFERRED VALID FLAGS" of that address
@@ -28,9 +31,10 @@ RADV_H=
 # how long a client command may take before the test calls it hung
 RADV_CMD_TIMEOUT=${RADV_CMD_TIMEOUT:-10}
 
+# shellcheck disable=SC2120 # the suffix is optional
 radv_topo() {
-    RADV_R=$(ns_new r)
-    RADV_H=$(ns_new h)
+    RADV_R=$(ns_new "r${1:-}")
+    RADV_H=$(ns_new "h${1:-}")
     # defaults first: the host's veth end takes them when it moves in
     nsx "$RADV_H" sysctl -qw net.ipv6.conf.all.forwarding=0 \
         net.ipv6.conf.default.accept_ra=1 net.ipv6.conf.default.autoconf=1 \
@@ -47,6 +51,14 @@ radv_topo() {
     wait_for 5 "host link-local on $RADV_HIF" radv_host_ll
 }
 
+radv_topo_del() {
+    local ns
+    for ns in "$RADV_R" "$RADV_H"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+}
+
 # radv_conf_head FILE: the global settings of a test config.
 radv_conf_head() {
     cat >"$1" <<CONF
@@ -59,6 +71,12 @@ CONF
 }
 
 radv_start() { e6d_start "$1" "$RADV_R" "$2"; }
+
+# radv_pid NAME: the pid of edge6d NAME (started by radv_start).
+radv_pid() {
+    local var="E6D_PID_$1"
+    echo "${!var}"
+}
 
 # radv_signal_stop NAME SIGNAL [SECS]: SIGNAL to edge6d NAME, which must exit
 # within SECS (default 12: SIGTERM sends final RAs for 6 s) with status 0.
@@ -215,6 +233,7 @@ def decode_ra(icmp, src, dst, hlim):
                                  "lifetime": (sl >> 3) * 8})
         elif t == 37:
             ra["captive"] = bytes(o[2:]).rstrip(b"\0").decode("ascii", "replace")
+        off += n
     return ra
 
 def emit(ra):
