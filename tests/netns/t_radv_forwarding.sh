@@ -31,8 +31,8 @@ assert_match "forwarding off: router lifetime 0" "Router lifetime +: +0 " "$(cat
 sleep 1
 assert_ok "forwarding off: no default route on the host" radv_no_defrtr
 status=$(e6ctl "$RADV_R" "$conf" status)
-assert_match "edge6ctl status warns about forwarding" "[Ff]orwarding" "$status"
-assert_match "the warning names the interface" "$RADV_RIF" "$status"
+assert_match "edge6ctl status warns that forwarding is off" "WARNING.*[Ff]orwarding.*(off|OFF)" "$status"
+assert_match "the status names the interface" "$RADV_RIF" "$status"
 assert_ok "the daemon logs it" grep -qi "forwarding" "$E6_WORK/d.log"
 assert_ok "status JSON still valid" valid_json "$(e6ctl "$RADV_R" "$conf" --json status)"
 
@@ -42,6 +42,8 @@ t0=$(date +%s%N)
 wait_for 8 "default route once forwarding is on" radv_defrtr
 e6_log "default route $((($(date +%s%N) - t0) / 1000000)) ms after forwarding=1"
 assert_eq "default route via the router" "$(radv_router_ll)" "$(radv_defrtr)"
+assert_nomatch "the warning is gone from edge6ctl status" "WARNING.*[Ff]orwarding" \
+    "$(e6ctl "$RADV_R" "$conf" status)"
 assert_match "router lifetime back to 1800" "expires (1[6-7][0-9]{2}|1800)sec" \
     "$(nsx "$RADV_H" ip -6 route show default)"
 
