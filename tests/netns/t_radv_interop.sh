@@ -53,8 +53,6 @@ interface $RADV_RIF {
 }
 CONF
 capture=$E6_WORK/ra.pcap
-# dumpcap writes the file as the capturing user: let it
-chmod 777 "$E6_WORK"
 e6_bg tshark-capture "$RADV_H" timeout 40 tshark -n -q -i "$RADV_HIF" -f "icmp6" -w "$capture"
 capture_pid=$E6_BG_PID
 wait_for 10 "tshark capturing" grep -q "Capturing on" "$E6_WORK/tshark-capture.log"
