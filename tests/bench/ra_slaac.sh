@@ -88,6 +88,13 @@ one_round() {
     else
         echo timeout
     fi
+    # edge6d logs when the interface becomes ready; the first RA follows a
+    # random 0..500 ms later: say how the time splits
+    local ts
+    ts=$(grep -m1 "ra $RADV_RIF: advertising" "$E6_WORK/$which-$n.log" 2>/dev/null | cut -d' ' -f1)
+    if [ -n "$ts" ] && ts=$(date -d "$ts" +%s%N 2>/dev/null); then
+        echo "$(((ts - t0) / 1000000))" >"$E6_WORK/ready-$n.ms"
+    fi
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -98,7 +105,10 @@ e6_log "edge6d: $EDGE6D ($("$EDGE6D" --version 2>&1 | head -n1)); radvd: $(radvd
 for i in $(seq "$ROUNDS"); do
     for which in edge6d radvd; do
         ms=$(one_round "$which" "$i")
-        printf 'round %d %-7s %s ms\n' "$i" "$which" "$ms"
+        extra=''
+        [ "$which" = edge6d ] && [ -f "$E6_WORK/ready-$i.ms" ] &&
+            extra=" (interface advertising $(cat "$E6_WORK/ready-$i.ms") ms after the start)"
+        printf 'round %d %-7s %s ms%s\n' "$i" "$which" "$ms" "$extra"
         [ "$ms" = timeout ] || echo "$ms" >>"$E6_WORK/$which.ms"
     done
 done
