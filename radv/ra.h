@@ -63,13 +63,13 @@ struct ra_link {
 
 /* Why the engine is or is not advertising; shown by edge6ctl status. */
 enum ra_state {
-    RA_ST_DISABLED,      /* advertise = no */
-    RA_ST_NO_LINK,       /* interface missing */
-    RA_ST_DOWN,          /* not up/running */
-    RA_ST_NO_LINKLOCAL,  /* waiting for a usable link-local address (DAD) */
-    RA_ST_ADVERTISING,   /* sending */
-    RA_ST_STOPPING,      /* sending final RAs */
-    RA_ST_STOPPED,       /* final RAs done (or skipped) */
+    RA_ST_DISABLED,     /* advertise = no */
+    RA_ST_NO_LINK,      /* interface missing */
+    RA_ST_DOWN,         /* not up/running */
+    RA_ST_NO_LINKLOCAL, /* waiting for a usable link-local address (DAD) */
+    RA_ST_ADVERTISING,  /* sending */
+    RA_ST_STOPPING,     /* sending final RAs */
+    RA_ST_STOPPED,      /* final RAs done (or skipped) */
 };
 const char *ra_state_name(enum ra_state s);
 
@@ -82,18 +82,18 @@ enum ra_counter {
     RA_C_SENT_FINAL,
     RA_C_SENT_SPLIT_EXTRA, /* additional packets because one RA did not fit the MTU */
     RA_C_RS_RECEIVED,
-    RA_C_RS_COALESCED,     /* answered by an RA already scheduled */
+    RA_C_RS_COALESCED, /* answered by an RA already scheduled */
     RA_C_RA_RECEIVED,
-    RA_C_RA_INCONSISTENT,  /* RFC 4861 6.2.7 differences found */
-    RA_C_FORWARDING_OFF,   /* RAs sent with router lifetime 0 because forwarding is off */
+    RA_C_RA_INCONSISTENT, /* RFC 4861 6.2.7 differences found */
+    RA_C_FORWARDING_OFF,  /* RAs sent with router lifetime 0 because forwarding is off */
     RA_C__COUNT,
 };
 extern const char *const ra_counter_names[RA_C__COUNT];
 
 /* Where a packet goes: all-nodes multicast, or unicast to one solicitor. */
 struct ra_tx {
-    struct in6_addr dst; /* ff02::1 or the RS source */
-    bool final;          /* one of the final RAs */
+    struct in6_addr dst;  /* ff02::1 or the RS source */
+    bool final;           /* one of the final RAs */
     const uint8_t *icmp6; /* ICMPv6 message, checksum already computed */
     size_t len;
 };
