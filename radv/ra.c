@@ -6,10 +6,12 @@
  * and the checks of other routers' RAs are radv/ra_view.c.
  *
  * Readings of RFC 4861 taken here:
- * - "initial" RAs: the first goes out a random 0..MAX_RA_DELAY_TIME after
- *   the engine becomes able (so routers started together do not
- *   synchronise), and the intervals before the 2nd and 3rd are capped at
- *   MAX_INITIAL_RTR_ADVERT_INTERVAL; a content change restarts that (6.2.4).
+ * - "initial" RAs: the first goes out as soon as the engine becomes able
+ *   (or the content changes), subject only to the 3 s multicast floor:
+ *   6.2.6's random delay is for answers to solicitations, and hosts that
+ *   just came up want the prefix now. The intervals before the 2nd and 3rd
+ *   are random, capped at MAX_INITIAL_RTR_ADVERT_INTERVAL (6.2.4), which is
+ *   what keeps routers started together from staying in step.
  * - MIN_DELAY_BETWEEN_RAS holds for every multicast RA, periodic,
  *   solicited and final alike; unicast answers do not count against it.
  * - One multicast RA answers every solicitation pending when it goes out,
@@ -112,11 +114,10 @@ static void schedule_periodic(struct ra_engine *e, uint64_t now)
     e->periodic_due_ms = mcast_floor(e, now + iv);
 }
 
-/* Soon (random up to MAX_RA_DELAY_TIME, so routers that start together do
- * not synchronise), then up to 3 RAs at <= 16 s. */
+/* Now (or when the 3 s floor allows), then up to 3 RAs at <= 16 s. */
 static void start_burst(struct ra_engine *e, uint64_t now)
 {
-    uint64_t due = mcast_floor(e, now + rnd_range(e, 0, RA_MAX_RA_DELAY_TIME_MS));
+    uint64_t due = mcast_floor(e, now);
     e->initial_sent = 0;
     if (e->periodic_due_ms == RA_NEVER || due < e->periodic_due_ms)
         e->periodic_due_ms = due;
