@@ -24,7 +24,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 BUILD_DEPS=(build-essential autoconf automake pkg-config clang libclang-rt-14-dev
     libpcap-dev libnl-3-dev libnl-route-3-dev libconfuse-dev libsystemd-dev
     libcap-dev libcmocka-dev)
-TEST_DEPS=(iproute2 nftables ndisc6 radvd tshark iperf3 python3 procps psmisc
+TEST_DEPS=(iproute2 nftables ndisc6 radvd radvdump tshark iperf3 python3 procps psmisc
     valgrind clang-format)
 PKG_DEPS=(debhelper devscripts dpkg-dev fakeroot lintian adduser)
 

@@ -65,5 +65,5 @@ radv_ras "$E6_WORK/l.json" '(lambda m: "intervals between multicast RAs (s): min
 echo "edge6d counters:"
 e6ctl "$RADV_R" "$conf" counters | grep -Ei 'radv|ra_|rs' | sed 's/^/    /'
 ok "benchmark ran"
-radv_signal_stop d USR1 5
+e6d_stop_sig d USR1 5
 e6_done

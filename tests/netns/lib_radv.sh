@@ -13,7 +13,6 @@
 #                               test appends its interface section)
 #   radv_start NAME CONF        e6d_start in the router namespace
 #   radv_pid NAME               its pid
-#   radv_signal_stop NAME SIG [SECS]  send SIG, wait for the exit, check 0
 #   radv_slaac PREFIX           the host's usable address in PREFIX (/64)
 #   radv_addr_info PREFIX       "ADDR PREFERRED VALID FLAGS" of that address
 #   radv_deprecated PREFIX      the host's address in PREFIX has preferred 0
@@ -76,25 +75,6 @@ radv_start() { e6d_start "$1" "$RADV_R" "$2"; }
 radv_pid() {
     local var="E6D_PID_$1"
     echo "${!var}"
-}
-
-# radv_signal_stop NAME SIGNAL [SECS]: SIGNAL to edge6d NAME, which must exit
-# within SECS (default 12: SIGTERM sends final RAs for 6 s) with status 0.
-radv_signal_stop() {
-    local name=$1 sig=$2 secs=${3:-12} var="E6D_PID_$1"
-    local pid=${!var} i
-    kill "-$sig" "$pid"
-    for ((i = 0; i < secs * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        fail "edge6d $name still running ${secs} s after SIG$sig"
-        return 1
-    fi
-    wait "$pid" 2>/dev/null
-    assert_eq "edge6d $name exits 0 on SIG$sig" 0 "$?"
-    san_check "$E6_WORK/$name.log"
 }
 
 radv_ll_of() {

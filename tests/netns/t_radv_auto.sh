@@ -58,5 +58,5 @@ assert_match "RDNSS auto moves to the lowest remaining global address" \
 assert_match "the removed prefix is advertised with lifetime 0" \
     "Prefix +: 2001:db8:9::/64" "$out"
 assert_match "edge6ctl ra shows the auto prefixes" "2001:db8:10::/64" "$(e6ctl "$RADV_R" "$conf" ra "$RADV_RIF")"
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

@@ -99,5 +99,5 @@ assert_ok "edge6d still running" kill -0 "$(radv_pid d)"
 out=$(timeout 5 ip netns exec "$RADV_H" rdisc6 -1 -r 1 -w 1500 "$RADV_HIF" 2>&1)
 assert_match "a good RS is answered afterwards" "Prefix +: 2001:db8:1::/64" "$out"
 assert_eq "and counted" "$((rs0 + 1))" "$(counter rs_received)"
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

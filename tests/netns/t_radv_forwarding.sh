@@ -50,5 +50,5 @@ assert_match "router lifetime back to 1800" "expires (1[6-7][0-9]{2}|1800)sec" \
 # --- and off again: the next RAs withdraw the router
 nsx "$RADV_R" sysctl -qw "net.ipv6.conf.$RADV_RIF.forwarding=0"
 wait_for 8 "default route gone once forwarding is off again" radv_no_defrtr
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

@@ -25,7 +25,7 @@ write_conf "$A" "$B"
 radv_start d "$conf"
 wait_for 10 "host address in $A" radv_slaac "$A"
 wait_for 5 "host address in $B" radv_slaac "$B"
-radv_signal_stop d USR1 3
+e6d_stop_sig d USR1 3
 assert_ok "after SIGUSR1 A is still preferred on the host" radv_slaac "$A"
 files=$(find "$E6_STATE" -type f | wc -l)
 if [ "$files" -ge 1 ]; then ok "state directory holds $files file(s)"; else fail "state directory is empty"; fi
@@ -50,7 +50,7 @@ assert_eq "and never A with a non-zero lifetime" False \
 assert_match "edge6ctl ra lists the stale prefix A" "2001:db8:a::/64" "$(e6ctl "$RADV_R" "$conf" ra "$RADV_RIF")"
 
 # --- without the history (state directory emptied) A is not advertised
-radv_signal_stop d USR1 3
+e6d_stop_sig d USR1 3
 find "$E6_STATE" -mindepth 1 -delete
 radv_listen l2 --ifname "$RADV_HIF" --duration 5
 radv_start d "$conf"
@@ -58,5 +58,5 @@ timeout 5 ip netns exec "$RADV_H" rdisc6 -1 -w 2000 "$RADV_HIF" >"$E6_WORK/rdisc
 sleep 0.5
 assert_match "fresh state: rdisc6 sees B" "Prefix +: 2001:db8:b::/64" "$(cat "$E6_WORK/rdisc6.out")"
 assert_nomatch "fresh state: A no longer advertised" "2001:db8:a::/64" "$(cat "$E6_WORK/rdisc6.out")"
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

@@ -133,7 +133,7 @@ assert_nomatch "radvdump: no complaints (but about options 37, 38 it does not kn
 wait "$dump_pid" 2>/dev/null
 
 # --- tshark: the capture holds the initial, periodic, solicited and final RAs
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 sleep 0.5
 kill -INT "$capture_pid" 2>/dev/null
 for _ in $(seq 50); do kill -0 "$capture_pid" 2>/dev/null || break; sleep 0.1; done

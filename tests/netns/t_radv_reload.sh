@@ -53,5 +53,5 @@ wait_for 10 "host address in $B deprecated after SIGHUP" radv_deprecated "$B"
 assert_ok "C still usable after SIGHUP" radv_slaac "$C"
 assert_ok "A stays deprecated" radv_deprecated "$A"
 
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

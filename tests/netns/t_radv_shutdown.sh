@@ -36,7 +36,7 @@ radv_start d "$conf"
 wait_for 10 "default route on the host" radv_defrtr
 radv_listen usr1 --ifname "$RADV_HIF" --duration 4
 t0=$(date +%s%N)
-radv_signal_stop d USR1 3
+e6d_stop_sig d USR1 3
 e6_log "SIGUSR1 exit took $((($(date +%s%N) - t0) / 1000000)) ms"
 sleep 3
 assert_eq "after SIGUSR1: default route still via the router" "$rll" "$(radv_defrtr)"
@@ -53,7 +53,7 @@ t0=$(date +%s%N)
 kill -TERM "$(radv_pid d)"
 wait_for 5 "default route gone after SIGTERM" radv_no_defrtr
 e6_log "default route gone $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM"
-radv_signal_stop d TERM 12
+e6d_stop_sig d TERM 12
 wait "$RADV_LISTEN_PID" 2>/dev/null
 finals="[r for r in ras if r['router_lifetime'] == 0]"
 assert_eq "SIGTERM: 3 final RAs" 3 "$(radv_ras "$E6_WORK/term.json" "len(${finals})")"
@@ -79,7 +79,7 @@ radv_listen wd --ifname "$RADV_HIF" --duration 12
 kill -TERM "$(radv_pid d)"
 wait_for 5 "host address deprecated (withdraw-on-exit)" radv_deprecated "$A"
 wait_for 2 "default route gone" radv_no_defrtr
-radv_signal_stop d TERM 12
+e6d_stop_sig d TERM 12
 wait "$RADV_LISTEN_PID" 2>/dev/null
 assert_eq "withdraw-on-exit: 3 final RAs" 3 "$(radv_ras "$E6_WORK/wd.json" "len(${finals})")"
 assert_eq "withdraw-on-exit: prefixes with 0/0 lifetimes" True \

@@ -119,5 +119,5 @@ assert_ok "edge6ctl --json ra is valid JSON" valid_json "$(e6ctl "$RADV_R" "$con
 assert_fail "edge6ctl ra on an interface without RA section fails" \
     e6ctl "$RADV_R" "$conf" ra e6nosuchif
 
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

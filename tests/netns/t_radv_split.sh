@@ -43,5 +43,5 @@ assert_eq "host has an address in each of the $N prefixes" "$N" \
     "$(radv_addr_info 2001:db8:100::/40 | awk '$4 == "-"' | wc -l)"
 assert_match "edge6ctl counters: extra packets counted" "sent_split_extra +[1-9]" \
     "$(e6ctl "$RADV_R" "$conf" counters)"
-radv_signal_stop d TERM
+e6d_stop_sig d TERM
 e6_done

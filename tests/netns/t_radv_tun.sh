@@ -50,6 +50,6 @@ assert_ok "router lifetime non-zero (forwarding on)" test "$(json_get "$ra" 'j["
 assert_match "edge6ctl status: $TUN advertising" "$TUN.*advertising|advertising.*$TUN" \
     "$(e6ctl "$RADV_R" "$conf" status | tr '\n' ' ')"
 e6d_stop_ok=0
-radv_signal_stop d USR1 3 && e6d_stop_ok=1
+e6d_stop_sig d USR1 3 && e6d_stop_ok=1
 assert_eq "edge6d stops" 1 "$e6d_stop_ok"
 e6_done
