@@ -20,6 +20,7 @@
 
 #include "common/loop.h"
 #include "conf/conf.h"
+#include "daemon/cli.h"
 #include "daemon/ctlproto.h"
 
 #define DEFAULT_SOCKET E6_RUNDIR "/edge6d.sock"
@@ -61,22 +62,7 @@ static void usage(FILE *f)
             DEFAULT_SOCKET);
 }
 
-static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("edge6ctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'edge6ctl --help' for more information.\n", stderr);
-    exit(EXIT_USAGE);
-}
-
-static void conf_report(void *arg, const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-}
+#define bad_usage(...) d6_cli_usage_error("edge6ctl", EXIT_USAGE, __VA_ARGS__)
 
 static int connect_to(const char *path)
 {
@@ -250,7 +236,7 @@ int main(int argc, char **argv)
 
     struct conf *conf = NULL;
     if (conf_path) {
-        conf = conf_load(conf_path, conf_report, NULL);
+        conf = conf_load(conf_path, d6_cli_report, NULL);
         if (!conf) {
             fprintf(stderr, "edge6ctl: cannot read the control socket from %s\n", conf_path);
             return EXIT_USAGE;

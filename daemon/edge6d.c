@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/netlink.h"
+#include "daemon/cli.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/pidfile.h"
@@ -71,17 +72,7 @@ static void usage(FILE *f)
             E6_CONFFILE, DEFAULT_PIDFILE);
 }
 
-static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("edge6d: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'edge6d --help' for more information.\n", stderr);
-    exit(2);
-}
+#define bad_usage(...) d6_cli_usage_error("edge6d", 2, __VA_ARGS__)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
@@ -135,11 +126,6 @@ static void parse_options(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         bad_usage("unexpected argument '%s'", argv[optind]);
-}
-
-static void stderr_report(void *arg, const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
 }
 
 /*
@@ -619,7 +605,7 @@ int main(int argc, char **argv)
     struct options o;
     parse_options(argc, argv, &o);
 
-    struct conf *conf = conf_load(o.conf_path, stderr_report, NULL);
+    struct conf *conf = conf_load(o.conf_path, d6_cli_report, NULL);
     if (o.test) {
         if (!conf)
             return 1;
