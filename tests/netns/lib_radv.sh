@@ -11,6 +11,7 @@
 #   radv_topo_del               delete it (and what runs inside)
 #   radv_conf_head FILE         global settings for a test config (the
 #                               test appends its interface section)
+#   radv_conf_prefixes FILE P.. a test config advertising prefixes P..
 #   radv_start NAME CONF        e6d_start in the router namespace
 #   radv_pid NAME               its pid
 #   radv_slaac PREFIX           the host's usable address in PREFIX (/64)
@@ -67,6 +68,19 @@ state-directory = "$E6_STATE"
 log-level = "debug"
 CONF
     chmod 644 "$1"
+}
+
+# radv_conf_prefixes FILE PREFIX...: a test config advertising the given
+# prefixes on the router's interface, with short intervals (3..4 s).
+radv_conf_prefixes() {
+    local f=$1 p
+    shift
+    radv_conf_head "$f"
+    {
+        printf 'interface %s {\n    max-interval = 4\n    min-interval = 3\n' "$RADV_RIF"
+        for p in "$@"; do printf '    prefix %s {\n    }\n' "$p"; done
+        printf '}\n'
+    } >>"$f"
 }
 
 radv_start() { e6d_start "$1" "$RADV_R" "$2"; }

@@ -12,16 +12,8 @@ B=2001:db8:b::/64
 e6d_prepare
 radv_topo
 conf=$(e6d_conf history)
-write_conf() {
-    radv_conf_head "$conf"
-    {
-        printf 'interface %s {\n    max-interval = 4\n    min-interval = 3\n' "$RADV_RIF"
-        for p in "$@"; do printf '    prefix %s {\n    }\n' "$p"; done
-        printf '}\n'
-    } >>"$conf"
-}
 
-write_conf "$A" "$B"
+radv_conf_prefixes "$conf" "$A" "$B"
 radv_start d "$conf"
 wait_for 10 "host address in $A" radv_slaac "$A"
 wait_for 5 "host address in $B" radv_slaac "$B"
@@ -33,7 +25,7 @@ assert_ok "the history names A" grep -rqF "2001:db8:a::" "$E6_STATE"
 assert_nomatch "state files belong to the run user" "^root " \
     "$(find "$E6_STATE" -type f -printf '%u %p\n')"
 
-write_conf "$B"
+radv_conf_prefixes "$conf" "$B"
 radv_listen l --ifname "$RADV_HIF" --duration 12
 t0=$(date +%s%N)
 radv_start d "$conf"

@@ -14,15 +14,7 @@ C=2001:db8:c::/64
 e6d_prepare
 radv_topo
 conf=$(e6d_conf reload)
-write_conf() {
-    radv_conf_head "$conf"
-    {
-        printf 'interface %s {\n    max-interval = 4\n    min-interval = 3\n' "$RADV_RIF"
-        for p in "$@"; do printf '    prefix %s {\n    }\n' "$p"; done
-        printf '}\n'
-    } >>"$conf"
-}
-write_conf "$A" "$B"
+radv_conf_prefixes "$conf" "$A" "$B"
 radv_start d "$conf"
 wait_for 10 "host address in $A" radv_slaac "$A"
 wait_for 5 "host address in $B" radv_slaac "$B"
@@ -30,7 +22,7 @@ wait_for 5 "default route" radv_defrtr
 assert_fail "no address in $C yet" radv_slaac "$C"
 
 # --- reload: A leaves, C arrives
-write_conf "$B" "$C"
+radv_conf_prefixes "$conf" "$B" "$C"
 t0=$(date +%s%N)
 assert_ok "edge6ctl reload accepts the new prefixes" e6ctl "$RADV_R" "$conf" reload
 wait_for 10 "host address in $A deprecated" radv_deprecated "$A"
@@ -47,7 +39,7 @@ assert_match "edge6ctl ra still lists A (advertised deprecated)" "2001:db8:a::/6
 assert_match "edge6ctl ra lists C" "2001:db8:c::/64" "$out"
 
 # --- SIGHUP works the same: B leaves
-write_conf "$C"
+radv_conf_prefixes "$conf" "$C"
 kill -HUP "$(radv_pid d)"
 wait_for 10 "host address in $B deprecated after SIGHUP" radv_deprecated "$B"
 assert_ok "C still usable after SIGHUP" radv_slaac "$C"
