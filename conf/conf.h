@@ -137,16 +137,59 @@ struct conf_interface {
     size_t n_pref64;
 };
 
-/* proxy NAME { rule PREFIX { ... } ... } (keys: ndppd issue) */
+/*
+ * proxy IFACE { ... rule PREFIX { method = ... } ... }: the NDP proxy on
+ * the upstream interface IFACE. A target is handled by the rule with the
+ * longest prefix that contains it (file order does not matter; two rules
+ * with the same prefix are an error).
+ */
+enum conf_proxy_method {
+    CONF_PROXY_STATIC,  /* answer for every address of the prefix */
+    CONF_PROXY_IFACE,   /* answer once the target is confirmed on rule.iface */
+    CONF_PROXY_AUTO,    /* like iface, the interface taken from the routing table */
+    CONF_PROXY_6BED4,   /* 6bed4 addresses (port word != 0); live peers when known */
+    CONF_PROXY_TUNNEL,  /* addresses routed to a client of the 6in4 tunnel rule.tunnel */
+    CONF_PROXY_EXCLUDE, /* never answered */
+};
+
+/* Source address of our Neighbor Advertisements */
+enum conf_na_source {
+    CONF_NA_SRC_LINKLOCAL, /* the proxied interface's link-local address (default) */
+    CONF_NA_SRC_TARGET,    /* the target address itself (ndpresponder style) */
+};
+
 struct conf_rule {
     struct e6_prefix prefix;
     unsigned line;
+    enum conf_proxy_method method; /* required */
+    char *iface;     /* method iface: required, not the proxied interface; else NULL */
+    char *tunnel;    /* method tunnel: required, a 6in4 tunnel of this file;
+                        method 6bed4: optional, a 6bed4 tunnel of this file; else NULL */
+    bool allow_wide; /* default no; a static rule shorter than /120 needs yes */
 };
 
+/* RFC 4861 10: MAX_ANYCAST_DELAY_TIME, the longest answer-delay */
+#define CONF_PROXY_MAX_DELAY_MS 1000
+
 struct conf_proxy {
-    char *name;
+    char *name; /* the proxied (upstream) interface */
     unsigned line;
-    struct conf_rule *rules; /* in file order */
+    bool router;                   /* R flag in our NAs, default yes */
+    enum conf_na_source na_source; /* "source", default link-local */
+    bool has_target_lladdr;        /* "target-lladdr" set */
+    uint8_t target_lladdr[6];      /* unicast MAC for the TLLA option; default: own MAC */
+    unsigned sessions;             /* session table bound, 16..1048576, default 8192 */
+    unsigned valid_ttl;            /* s, 10..3600, default 30: life of a confirmed target */
+    unsigned invalid_ttl;          /* s, 1..3600, default 5: life of an unconfirmed one */
+    unsigned retrans_time;         /* ms, 100..10000, default 1000 (RFC 4861 RETRANS_TIMER) */
+    unsigned retrans_limit;        /* 1..10, default 3 (MAX_MULTICAST_SOLICIT) */
+    unsigned probe_rate;           /* new-target probes per second per asking source,
+                                      1..100000, default 100 */
+    unsigned answer_delay;         /* ms, 0..1000, default 0: max random delay before
+                                      answering a multicast NS (RFC 4861 7.2.8) */
+    bool kernel_offload;           /* default no: NTF_PROXY entries for confirmed targets */
+    bool autowire;                 /* default no: a /128 route via the confirming iface */
+    struct conf_rule *rules;       /* in file order */
     size_t n_rules;
 };
 
@@ -192,6 +235,7 @@ struct conf *conf_load_string(const char *text, const char *name, conf_report_fn
 void conf_free(struct conf *c);
 
 const char *conf_tunnel_type_name(enum conf_tunnel_type t);
+const char *conf_proxy_method_name(enum conf_proxy_method m);
 const struct conf_interface *conf_find_interface(const struct conf *c, const char *name);
 const struct conf_proxy *conf_find_proxy(const struct conf *c, const char *name);
 const struct conf_tunnel *conf_find_tunnel(const struct conf *c, const char *name);
