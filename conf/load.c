@@ -1045,6 +1045,25 @@ void conf_free(struct conf *c)
     free(c);
 }
 
+const char *conf_proxy_method_name(enum conf_proxy_method m)
+{
+    switch (m) {
+    case CONF_PROXY_STATIC:
+        return "static";
+    case CONF_PROXY_IFACE:
+        return "iface";
+    case CONF_PROXY_AUTO:
+        return "auto";
+    case CONF_PROXY_6BED4:
+        return "6bed4";
+    case CONF_PROXY_TUNNEL:
+        return "tunnel";
+    case CONF_PROXY_EXCLUDE:
+        return "exclude";
+    }
+    return "unknown";
+}
+
 const char *conf_tunnel_type_name(enum conf_tunnel_type t)
 {
     switch (t) {
