@@ -47,6 +47,9 @@ enum conf_key_kind {
     /* char ** at .offset, size_t at .off_count; .min ... .max entries, each
        passing .check, no two equal (ignoring case) */
     CONF_K_STRLIST,
+    /* uint8_t[6] at .offset, a unicast MAC written aa:bb:cc:dd:ee:ff; sets the
+       bool at .off_aux. No default: unset leaves both zero */
+    CONF_K_MAC,
 };
 
 /* key flags */
@@ -125,6 +128,7 @@ struct conf_check {
     const void *parent;
     const struct conf_key_state *keys;
     const struct conf_key_state *parent_keys; /* of the parent's definition */
+    const struct conf *root;                  /* the whole result: .late_check only */
     unsigned line;                            /* of the section's title */
     void (*error)(void *arg, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -159,6 +163,13 @@ struct conf_section_def {
      * conf_schema_check.
      */
     void (*check)(const struct conf_check *ck);
+    /*
+     * Checks that need the whole file, such as a name that may be defined
+     * further down: run once every section is assembled (after
+     * conf_schema_check), with .root set and no parent (.parent and
+     * .parent_keys NULL). NULL when there are none.
+     */
+    void (*late_check)(const struct conf_check *ck);
     const struct conf_key_def *keys;
     size_t n_keys;
     const struct conf_child_def *children;
@@ -188,8 +199,9 @@ union conf_value_list {
 struct conf_value {
     char *str;
     int num;
-    unsigned uint; /* UINT, LIFETIME, ENUM_UINT's number */
-    bool flag;     /* BOOL; ADDRLIST: "auto" was listed */
+    unsigned uint;  /* UINT, LIFETIME, ENUM_UINT's number */
+    bool flag;      /* BOOL; ADDRLIST: "auto" was listed */
+    uint8_t mac[6]; /* MAC */
     union conf_value_list list;
     size_t n; /* entries in list */
 };

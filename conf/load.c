@@ -61,6 +61,14 @@ struct pend_child {
     unsigned line;
 };
 
+/* A section placed in the result whose definition has a late_check. */
+struct pend_late {
+    const struct conf_section_def *def;
+    const void *elem; /* where it lives in the result */
+    struct conf_key_state *keys;
+    unsigned line;
+};
+
 struct loader {
     const char *name;
     struct conf_scan scan;
@@ -74,6 +82,9 @@ struct loader {
     size_t n_opts, cap_opts;
     struct pend_child *kids;
     size_t n_kids, cap_kids;
+    struct pend_late *late;
+    size_t n_late, cap_late;
+    bool late_unsafe; /* a section was dropped: some .elem may be gone */
 };
 
 /*
@@ -391,6 +402,15 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
             memcpy(arr + n * cd->def->size, L->kids[j].elem, cd->def->size);
             free(L->kids[j].elem);
             L->kids[j].elem = NULL;
+            if (cd->def->late_check) {
+                if (grow((void **)&L->late, &L->cap_late, L->n_late, sizeof(*L->late))) {
+                    L->late[L->n_late++] = (struct pend_late){cd->def, arr + n * cd->def->size,
+                                                              L->kids[j].keys, L->kids[j].line};
+                    L->kids[j].keys = NULL; /* kept for the late check */
+                } else {
+                    add_error(L, L->kids[j].line, "out of memory");
+                }
+            }
             n++;
         }
         memcpy(elem + cd->off_array, &arr, sizeof(arr));
@@ -399,6 +419,7 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
     /* Anything left (out of memory above) is freed here. */
     for (size_t j = first; j < L->n_kids; j++) {
         if (L->kids[j].elem) {
+            L->late_unsafe = true;
             free_section(L->kids[j].child->def, L->kids[j].elem);
             free(L->kids[j].elem);
         }
@@ -869,6 +890,29 @@ static void check_duplicates(struct loader *L, const struct conf_section_def *d,
     }
 }
 
+/* The late checks, in file order; then their key states are freed. */
+static void run_late(struct loader *L, const struct conf *c)
+{
+    for (size_t i = 0; i < L->n_late; i++) {
+        struct pend_late *p = &L->late[i];
+        struct conf_check ck = {
+            .def = p->def,
+            .elem = p->elem,
+            .keys = p->keys,
+            .root = c,
+            .line = p->line,
+            .error = check_error,
+            .arg = L,
+        };
+        if (c && !L->late_unsafe)
+            p->def->late_check(&ck);
+        free(p->keys);
+    }
+    free(L->late);
+    L->late = NULL;
+    L->n_late = L->cap_late = 0;
+}
+
 /* ---- opts for libconfuse, from the schema ---- */
 
 static void free_opts(cfg_opt_t *o)
@@ -967,6 +1011,7 @@ static struct conf *load(const char *text, size_t len, const char *name, conf_re
         check_duplicates(&L, &conf_root_def, (const char *)c, "");
         conf_schema_check(c, check_error, &L);
     }
+    run_late(&L, c);
 out:
     if (L.n_errs || L.too_many) {
         conf_free(c);

@@ -22,6 +22,8 @@ _Static_assert(sizeof(enum conf_tunnel_type) == sizeof(int), "enum fields are in
 _Static_assert(sizeof(enum conf_ra_preference) == sizeof(int), "enum fields are int-sized");
 _Static_assert(sizeof(enum conf_ra_mtu_mode) == sizeof(int), "enum fields are int-sized");
 _Static_assert(sizeof(enum conf_tristate) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(enum conf_proxy_method) == sizeof(int), "enum fields are int-sized");
+_Static_assert(sizeof(enum conf_na_source) == sizeof(int), "enum fields are int-sized");
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "UINT and LIFETIME fields share storage");
 
 static bool errf(char *err, size_t errlen, const char *fmt, ...)
@@ -470,6 +472,56 @@ static bool parse_strlist(const struct conf_key_def *k, const char *const *items
     return true;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * The one spelling `ip link` prints: six bytes of two hex digits, colons
+ * between. The address goes into our answers as the target's, so it must be
+ * one a neighbour can send to: not a group address (I/G bit), not zero.
+ */
+static bool parse_mac(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                      char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    bool zero = true;
+
+    conf_quote(text, q, sizeof(q));
+    if (strlen(text) != 17)
+        goto syntax;
+    for (int i = 0; i < 6; i++) {
+        int hi = hex_digit(text[3 * i]), lo = hex_digit(text[3 * i + 1]);
+        if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':'))
+            goto syntax;
+        out->mac[i] = (uint8_t)(hi << 4 | lo);
+        zero = zero && out->mac[i] == 0;
+    }
+    if (out->mac[0] & 1)
+        return errf(err, errlen,
+                    "%s %s is a group (multicast) address; expected a unicast MAC, the I/G bit "
+                    "(0x01 of the first byte) clear (IEEE 802, RFC 4861 4.6.1)",
+                    k->name, q);
+    if (zero)
+        return errf(err, errlen,
+                    "%s %s is all zero; expected a unicast MAC neighbours can send to "
+                    "(RFC 4861 4.6.1)",
+                    k->name, q);
+    return true;
+syntax:
+    return errf(err, errlen,
+                "%s %s is not a MAC address (expected six hex bytes separated by \":\", like "
+                "02:00:5e:10:00:01)",
+                k->name, q);
+}
+
 bool conf_value_parse_list(const struct conf_key_def *k, const char *const *items, size_t n,
                            struct conf_value *out, char *err, size_t errlen)
 {
@@ -515,6 +567,8 @@ bool conf_value_parse(const struct conf_key_def *k, const char *text, struct con
     case CONF_K_ADDRLIST:
     case CONF_K_STRLIST:
         return conf_value_parse_list(k, &text, 1, out, err, errlen);
+    case CONF_K_MAC:
+        return parse_mac(k, text, out, err, errlen);
     }
     return errf(err, errlen, "%s: unknown kind of key", k->name);
 }
@@ -566,6 +620,12 @@ void conf_value_store(const struct conf_key_def *k, struct conf_value *v, void *
         memcpy((char *)base + k->off_count, &v->n, sizeof(v->n));
         v->n = 0;
         break;
+    case CONF_K_MAC: {
+        bool set = true;
+        memcpy(field, v->mac, sizeof(v->mac));
+        memcpy((char *)base + k->off_aux, &set, sizeof(set));
+        break;
+    }
     }
 }
 
