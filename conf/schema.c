@@ -34,16 +34,6 @@ static const struct conf_choice tunnel_types[] = {
     {NULL, 0},
 };
 
-/* rule PREFIX { }: inside proxy; keys arrive with the NDP proxy */
-static const struct conf_section_def rule_def = {
-    .name = "rule",
-    .title = CONF_T_PREFIX,
-    .title_help = "PREFIX",
-    .size = sizeof(struct conf_rule),
-    .off_title = offsetof(struct conf_rule, prefix),
-    .off_line = offsetof(struct conf_rule, line),
-};
-
 /* ---- interface NAME { ... }: Router Advertisements ---- */
 
 static const struct conf_choice preferences[] = {
@@ -587,6 +577,301 @@ static const struct conf_section_def interface_def = {
     .children = CHILDREN(interface_children),
 };
 
+/* ---- proxy NAME { ... rule PREFIX { ... } }: the NDP proxy ---- */
+
+static const struct conf_choice proxy_methods[] = {
+    {"static", CONF_PROXY_STATIC},
+    {"iface", CONF_PROXY_IFACE},
+    {"auto", CONF_PROXY_AUTO},
+    {"6bed4", CONF_PROXY_6BED4},
+    {"tunnel", CONF_PROXY_TUNNEL},
+    {"exclude", CONF_PROXY_EXCLUDE},
+    {NULL, 0},
+};
+
+static const struct conf_choice na_sources[] = {
+    {"link-local", CONF_NA_SRC_LINKLOCAL},
+    {"target", CONF_NA_SRC_TARGET},
+    {NULL, 0},
+};
+
+/*
+ * Below /120 (256 addresses) a static rule lets whoever scans the prefix
+ * fill the upstream router's neighbour cache through us (RFC 6583).
+ */
+#define STATIC_NARROWEST_WIDE 120
+#define PROXY_6BED4_LEN       64 /* the 6bed4 /64; the port word is bits 96..111 */
+
+static bool ifname_check(const char *text, char *err, size_t errlen)
+{
+    if (conf_ifname_valid(text))
+        return true;
+    snprintf(err, errlen,
+             "is not a valid interface name (1 to 15 characters, none of \"/\", \":\", \"%%\", "
+             "spaces or control characters, not \".\" or \"..\")");
+    return false;
+}
+
+/* Set in the file and accepted: the value in the struct is the file's. */
+static bool written(const struct conf_check *ck, const char *name)
+{
+    const struct conf_key_state *st = key_state(ck, name);
+    return st->line != 0 && !st->bad;
+}
+
+/* A key the rule's method does not use, written anyway. */
+static void rule_stray_key(const struct conf_check *ck, const char *key, const char *methods,
+                           const char *b)
+{
+    const struct conf_rule *r = ck->elem;
+
+    if (!written(ck, key))
+        return;
+    if (r->method == CONF_PROXY_EXCLUDE)
+        ck->error(ck->arg, line_of(ck, key),
+                  "rule %s: method exclude takes no %s (an excluded prefix is never answered; "
+                  "expected no key but method)",
+                  b, key);
+    else
+        ck->error(ck->arg, line_of(ck, key),
+                  "rule %s: %s goes only with method %s, not with method %s (expected no %s "
+                  "here)",
+                  b, key, methods, conf_proxy_method_name(r->method), key);
+}
+
+static void check_rule(const struct conf_check *ck)
+{
+    const struct conf_rule *r = ck->elem;
+    const struct conf_proxy *p = ck->parent;
+    char b[E6_PREFIXSTRLEN], q[CONF_QUOTE_BUF];
+    bool pfx = prefix_ok(&r->prefix);
+
+    if (pfx)
+        e6_prefix_format(&r->prefix, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "at line %u", ck->line);
+    if (pfx && r->prefix.len >= 8 && overlaps(&r->prefix, "ff00::/8"))
+        ck->error(ck->arg, ck->line,
+                  "rule %s is multicast (ff00::/8): a Neighbor Solicitation never asks for a "
+                  "multicast target (RFC 4861 7.1.1)",
+                  b);
+    /* without a method (reported already) nothing else can be judged */
+    if (!written(ck, "method"))
+        return;
+
+    if (r->method == CONF_PROXY_IFACE) {
+        if (!key_state(ck, "iface")->line)
+            ck->error(ck->arg, ck->line,
+                      "rule %s: method iface needs the interface its targets are confirmed on "
+                      "(expected iface = NAME)",
+                      b);
+        else if (written(ck, "iface") && p->name && strcmp(r->iface, p->name) == 0)
+            ck->error(ck->arg, line_of(ck, "iface"),
+                      "rule %s: iface %s is the proxied interface itself: answering there for "
+                      "targets confirmed there would loop (expected the interface the prefix "
+                      "lives behind)",
+                      b, conf_quote(r->iface, q, sizeof(q)));
+    } else {
+        rule_stray_key(ck, "iface", "iface", b);
+    }
+
+    if (r->method == CONF_PROXY_TUNNEL) {
+        if (!key_state(ck, "tunnel")->line)
+            ck->error(ck->arg, ck->line,
+                      "rule %s: method tunnel needs the 6in4 tunnel whose clients it answers "
+                      "for (expected tunnel = NAME of a tunnel with type = 6in4, RFC 4213)",
+                      b);
+    } else if (r->method != CONF_PROXY_6BED4) {
+        rule_stray_key(ck, "tunnel", "tunnel or 6bed4", b);
+    }
+
+    if (r->method == CONF_PROXY_STATIC) {
+        if (pfx && r->prefix.len < STATIC_NARROWEST_WIDE && !r->allow_wide &&
+            !bad(ck, "allow-wide"))
+            ck->error(ck->arg, line_of(ck, "allow-wide"),
+                      "rule %s: a static rule this wide makes the upstream router cache every "
+                      "address anyone scans in it (RFC 6583); use method iface or auto, or set "
+                      "allow-wide = yes (expected /%d or longer without it)",
+                      b, STATIC_NARROWEST_WIDE);
+    } else {
+        rule_stray_key(ck, "allow-wide", "static", b);
+    }
+
+    if (r->method == CONF_PROXY_6BED4 && pfx && r->prefix.len != PROXY_6BED4_LEN)
+        ck->error(ck->arg, ck->line,
+                  "rule %s: a 6bed4 rule is the 6bed4 /64 itself, its port word being bits 96 "
+                  "to 111 (expected a /64 prefix)",
+                  b);
+}
+
+/* The tunnel a rule names may be defined anywhere in the file. */
+static void check_rule_tunnel(const struct conf_check *ck)
+{
+    const struct conf_rule *r = ck->elem;
+    const struct conf_tunnel *t;
+    enum conf_tunnel_type want;
+    char b[E6_PREFIXSTRLEN], q[CONF_QUOTE_BUF];
+
+    if (!written(ck, "method") || !written(ck, "tunnel"))
+        return;
+    if (r->method == CONF_PROXY_TUNNEL)
+        want = CONF_TUNNEL_6IN4;
+    else if (r->method == CONF_PROXY_6BED4)
+        want = CONF_TUNNEL_6BED4;
+    else
+        return; /* reported by check_rule */
+    if (prefix_ok(&r->prefix))
+        e6_prefix_format(&r->prefix, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "at line %u", ck->line);
+    conf_quote(r->tunnel, q, sizeof(q));
+    t = conf_find_tunnel(ck->root, r->tunnel);
+    if (!t)
+        ck->error(ck->arg, line_of(ck, "tunnel"),
+                  "rule %s: tunnel %s is not a tunnel section of this file (expected the name "
+                  "of a tunnel with type = %s, %s)",
+                  b, q, conf_tunnel_type_name(want),
+                  want == CONF_TUNNEL_6IN4 ? "RFC 4213" : "draft-vanrein-6bed4");
+    else if (t->type != want)
+        ck->error(ck->arg, line_of(ck, "tunnel"),
+                  "rule %s: tunnel %s (line %u) is a %s tunnel; method %s needs a %s tunnel "
+                  "(expected the name of a tunnel with type = %s)",
+                  b, q, t->line, conf_tunnel_type_name(t->type), conf_proxy_method_name(r->method),
+                  conf_tunnel_type_name(want), conf_tunnel_type_name(want));
+}
+
+static const struct conf_key_def rule_keys[] = {
+    {.name = "method",
+     .kind = CONF_K_ENUM,
+     .flags = CONF_KF_REQUIRED,
+     .offset = offsetof(struct conf_rule, method),
+     .choices = proxy_methods},
+    {.name = "iface",
+     .kind = CONF_K_STRING,
+     .offset = offsetof(struct conf_rule, iface),
+     .check = ifname_check},
+    {.name = "tunnel",
+     .kind = CONF_K_STRING,
+     .offset = offsetof(struct conf_rule, tunnel),
+     .check = ifname_check},
+    {.name = "allow-wide",
+     .kind = CONF_K_BOOL,
+     .def = "no",
+     .offset = offsetof(struct conf_rule, allow_wide)},
+};
+
+/* rule PREFIX { }: inside proxy */
+static const struct conf_section_def rule_def = {
+    .name = "rule",
+    .title = CONF_T_PREFIX,
+    .title_help = "PREFIX",
+    .size = sizeof(struct conf_rule),
+    .off_title = offsetof(struct conf_rule, prefix),
+    .off_line = offsetof(struct conf_rule, line),
+    .check = check_rule,
+    .late_check = check_rule_tunnel,
+    .keys = KEYS(rule_keys),
+};
+
+/* The key of those written last, for a message about how they combine. */
+static unsigned last_line(const struct conf_check *ck, const char *const *names, size_t n)
+{
+    unsigned line = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (key_state(ck, names[i])->line > line)
+            line = key_state(ck, names[i])->line;
+    return line ? line : ck->line;
+}
+
+static void check_proxy(const struct conf_check *ck)
+{
+    static const char *const timing[] = {"retrans-time", "retrans-limit", "valid-ttl"};
+    const struct conf_proxy *p = ck->elem;
+    char q[CONF_QUOTE_BUF];
+
+    if (p->n_rules == 0)
+        ck->error(ck->arg, ck->line,
+                  "proxy %s has no rule, so it would answer nothing (expected at least one "
+                  "rule PREFIX { method = ... })",
+                  p->name ? conf_quote(p->name, q, sizeof(q)) : "section");
+    if (!bad(ck, "retrans-time") && !bad(ck, "retrans-limit") && !bad(ck, "valid-ttl") &&
+        (unsigned long)p->retrans_time * p->retrans_limit >= 1000UL * p->valid_ttl)
+        ck->error(ck->arg, last_line(ck, timing, sizeof(timing) / sizeof(timing[0])),
+                  "retrans-time %u ms x retrans-limit %u is not shorter than valid-ttl %u s: a "
+                  "confirmed target would expire before its refresh could confirm it again "
+                  "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)",
+                  p->retrans_time, p->retrans_limit, p->valid_ttl);
+}
+
+static const struct conf_key_def proxy_keys[] = {
+    {.name = "router",
+     .kind = CONF_K_BOOL,
+     .def = "yes",
+     .offset = offsetof(struct conf_proxy, router)},
+    {.name = "source",
+     .kind = CONF_K_ENUM,
+     .def = "link-local",
+     .offset = offsetof(struct conf_proxy, na_source),
+     .choices = na_sources},
+    {.name = "target-lladdr",
+     .kind = CONF_K_MAC,
+     .offset = offsetof(struct conf_proxy, target_lladdr),
+     .off_aux = offsetof(struct conf_proxy, has_target_lladdr)},
+    {.name = "sessions",
+     .kind = CONF_K_UINT,
+     .def = "8192",
+     .offset = offsetof(struct conf_proxy, sessions),
+     .min = 16,
+     .max = 1048576},
+    {.name = "valid-ttl",
+     .kind = CONF_K_LIFETIME,
+     .def = "30",
+     .offset = offsetof(struct conf_proxy, valid_ttl),
+     .min = 10,
+     .max = 3600},
+    {.name = "invalid-ttl",
+     .kind = CONF_K_LIFETIME,
+     .def = "5",
+     .offset = offsetof(struct conf_proxy, invalid_ttl),
+     .min = 1,
+     .max = 3600},
+    {.name = "retrans-time",
+     .kind = CONF_K_UINT,
+     .def = "1000", /* RETRANS_TIMER */
+     .offset = offsetof(struct conf_proxy, retrans_time),
+     .min = 100,
+     .max = 10000,
+     .rfc = "RFC 4861 10"},
+    {.name = "retrans-limit",
+     .kind = CONF_K_UINT,
+     .def = "3", /* MAX_MULTICAST_SOLICIT */
+     .offset = offsetof(struct conf_proxy, retrans_limit),
+     .min = 1,
+     .max = 10,
+     .rfc = "RFC 4861 10"},
+    {.name = "probe-rate",
+     .kind = CONF_K_UINT,
+     .def = "100",
+     .offset = offsetof(struct conf_proxy, probe_rate),
+     .min = 1,
+     .max = 100000},
+    {.name = "answer-delay",
+     .kind = CONF_K_UINT,
+     .def = "0",
+     .offset = offsetof(struct conf_proxy, answer_delay),
+     .max = CONF_PROXY_MAX_DELAY_MS,
+     .rfc = "RFC 4861 7.2.8, MAX_ANYCAST_DELAY_TIME"},
+    {.name = "kernel-offload",
+     .kind = CONF_K_BOOL,
+     .def = "no",
+     .offset = offsetof(struct conf_proxy, kernel_offload)},
+    {.name = "autowire",
+     .kind = CONF_K_BOOL,
+     .def = "no",
+     .offset = offsetof(struct conf_proxy, autowire)},
+};
+
 static const struct conf_child_def proxy_children[] = {
     {&rule_def, offsetof(struct conf_proxy, rules), offsetof(struct conf_proxy, n_rules)},
 };
@@ -598,6 +883,8 @@ static const struct conf_section_def proxy_def = {
     .size = sizeof(struct conf_proxy),
     .off_title = offsetof(struct conf_proxy, name),
     .off_line = offsetof(struct conf_proxy, line),
+    .check = check_proxy,
+    .keys = KEYS(proxy_keys),
     .children = CHILDREN(proxy_children),
 };
 

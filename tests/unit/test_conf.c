@@ -176,9 +176,24 @@ static void test_example_loads(void **state)
     p = conf_find_proxy(c, "eth0");
     assert_non_null(p);
     assert_int_equal(p->line, line_of(text, "proxy eth0 {"));
-    assert_int_equal(p->n_rules, 1);
+    assert_int_equal(p->n_rules, 2);
     assert_string_equal(pfx(&p->rules[0].prefix, b), "2001:db8:9:10::/64");
     assert_int_equal(p->rules[0].line, line_of(text, "    rule 2001:db8:9:10::/64 {"));
+    /* the LAN behind the tunnel, confirmed there; the box's own address excluded */
+    assert_int_equal(p->rules[0].method, CONF_PROXY_IFACE);
+    assert_string_equal(p->rules[0].iface, "tun-home");
+    assert_null(p->rules[0].tunnel);
+    assert_string_equal(pfx(&p->rules[1].prefix, b), "2001:db8:9:10::1/128");
+    assert_int_equal(p->rules[1].method, CONF_PROXY_EXCLUDE);
+    assert_null(p->rules[1].iface);
+    /* every proxy setting at its default */
+    assert_true(p->router);
+    assert_int_equal(p->na_source, CONF_NA_SRC_LINKLOCAL);
+    assert_false(p->has_target_lladdr);
+    assert_int_equal(p->sessions, 8192);
+    assert_int_equal(p->valid_ttl, 30);
+    assert_false(p->kernel_offload);
+    assert_false(p->autowire);
     assert_int_equal(c->n_tunnels, 2);
     t = conf_find_tunnel(c, "tun-home");
     assert_non_null(t);
@@ -347,20 +362,21 @@ static void test_sections(void **state)
     char b[E6_PREFIXSTRLEN];
 
     (void)state;
-    c = load_ok("interface eth0 {}\n"                      /* 1 */
-                "interface\n"                              /* 2 */
-                "  \"br-lan.100\"\n"                       /* 3: title line */
-                "{\n"                                      /* 4 */
-                "}\n"                                      /* 5 */
-                "proxy up0 {\n"                            /* 6 */
-                "  rule 2001:db8:1::/48 { }\n"             /* 7 */
-                "  rule 2001:DB8:2:0::/64 {\n"             /* 8 */
-                "  }\n"                                    /* 9 */
-                "  rule ::/0 {} rule 2001:db8::1/128 {}\n" /* 10 */
-                "}\n"                                      /* 11 */
-                "proxy up1 { rule 2001:db8:1::/48 {} }\n"  /* 12: same rule, other proxy */
-                "tunnel t6 { type = 6bed4 } tunnel t4 { type = \"6in4\" }\n" /* 13 */
-                "interface t6 {}\n"); /* 14: RA into a tunnel is allowed */
+    c = load_ok(
+        "interface eth0 {}\n"                           /* 1 */
+        "interface\n"                                   /* 2 */
+        "  \"br-lan.100\"\n"                            /* 3: title line */
+        "{\n"                                           /* 4 */
+        "}\n"                                           /* 5 */
+        "proxy up0 {\n"                                 /* 6 */
+        "  rule 2001:db8:1::/48 { method = exclude }\n" /* 7 */
+        "  rule 2001:DB8:2:0::/64 { method = exclude\n" /* 8 */
+        "  }\n"                                         /* 9 */
+        "  rule ::/0 { method = exclude } rule 2001:db8::1/128 { method = exclude }\n" /* 10 */
+        "}\n"                                                                          /* 11 */
+        "proxy up1 { rule 2001:db8:1::/48 { method = exclude } }\n" /* 12: same rule, other proxy */
+        "tunnel t6 { type = 6bed4 } tunnel t4 { type = \"6in4\" }\n" /* 13 */
+        "interface t6 {}\n"); /* 14: RA into a tunnel is allowed */
     assert_int_equal(c->n_interfaces, 3);
     assert_string_equal(c->interfaces[0].name, "eth0");
     assert_int_equal(c->interfaces[0].line, 1);
@@ -393,12 +409,6 @@ static void test_sections(void **state)
     assert_int_equal(c->tunnels[1].type, CONF_TUNNEL_6IN4);
     assert_int_equal(c->tunnels[1].line, 13);
     conf_free(c);
-
-    /* a proxy with no rule is accepted (the rules arrive with the engine) */
-    c = load_ok("proxy eth0 {\n}\n");
-    assert_int_equal(c->proxies[0].n_rules, 0);
-    assert_null(c->proxies[0].rules);
-    conf_free(c);
 }
 
 static void test_lookups(void **state)
@@ -406,7 +416,8 @@ static void test_lookups(void **state)
     struct conf *c;
 
     (void)state;
-    c = load_ok("interface a {}\ninterface b {}\nproxy p {}\ntunnel t { type = 6in4 }\n");
+    c = load_ok("interface a {}\ninterface b {}\nproxy p { rule ::/0 { method = exclude } "
+                "}\ntunnel t { type = 6in4 }\n");
     assert_ptr_equal(conf_find_interface(c, "b"), &c->interfaces[1]);
     assert_null(conf_find_interface(c, "p"));
     assert_null(conf_find_interface(c, NULL));
@@ -430,6 +441,10 @@ static void test_lookups(void **state)
     "managed, other-config, reachable-time, retrans-timer, mtu, source-lladdr, "                   \
     "solicited-unicast, withdraw-on-exit, captive-portal, prefix, route, rdnss, dnssl or pref64"
 
+#define PROXY_WORDS                                                                                \
+    "router, source, target-lladdr, sessions, valid-ttl, invalid-ttl, retrans-time, "              \
+    "retrans-limit, probe-rate, answer-delay, kernel-offload, autowire or rule"
+
 static void test_unknown_keyword(void **state)
 {
     (void)state;
@@ -450,13 +465,13 @@ static void test_unknown_keyword(void **state)
     expect("tunnel t0 {\n  type = 6in4\n  remote = 192.0.2.1\n}\n",
            "t.conf:3: unknown keyword \"remote\" in tunnel \"t0\" (expected type)", NULL);
     expect("proxy eth0 {\n  rule 2001:db8::/64 {\n    static = yes\n  }\n}\n",
-           "t.conf:3: unknown keyword \"static\" in rule \"2001:db8::/64\" (rule sections take no "
-           "settings yet)",
+           "t.conf:3: unknown keyword \"static\" in rule \"2001:db8::/64\" (expected method, "
+           "iface, tunnel or allow-wide)",
            NULL);
     expect("proxy eth0 {\n  type = 6in4\n}\n",
-           "t.conf:2: unknown keyword \"type\" in proxy \"eth0\" (expected rule)", NULL);
+           "t.conf:2: unknown keyword \"type\" in proxy \"eth0\" (expected " PROXY_WORDS ")", NULL);
     /* a section keyword at the wrong level */
-    expect("rule 2001:db8::/64 { }\n",
+    expect("rule 2001:db8::/64 { method = exclude }\n",
            "t.conf:1: unknown keyword \"rule\" (expected " TOP_WORDS ")", NULL);
     /* a value with a second word: libconfuse takes the word for the next keyword */
     expect("user = \"a\" \"b\"\n", "t.conf:1: unknown keyword \"b\" (expected " TOP_WORDS ")",
@@ -471,13 +486,13 @@ static void test_keyword_path(void **state)
            "t.conf:2: \"type\" can only be written inside its own section (a keyword may not "
            "contain \"|\" or \"=\")",
            NULL);
-    expect("proxy eth0 {}\n\n\"proxy|rule\" 2001:db8::/64 {\n}\n",
+    expect("proxy eth0 { rule ::/0 { method = exclude } }\n\n\"proxy|rule\" 2001:db8::/64 {\n}\n",
            "t.conf:3: \"rule\" can only be written inside its own section (a keyword may not "
            "contain \"|\" or \"=\")",
            NULL);
     expect("\"proxy|rule\" 2001:db8::/64 {}\n",
            "t.conf:1: a keyword may not contain \"|\" or \"=\"", NULL);
-    expect("proxy eth0 {}\n\"proxy=lan0|rule\" 2001:db8::/64 {}\n",
+    expect("proxy eth0 { rule ::/0 { method = exclude } }\n\"proxy=lan0|rule\" 2001:db8::/64 {}\n",
            "t.conf:2: a keyword may not contain \"|\" or \"=\"", NULL);
 }
 
@@ -517,17 +532,17 @@ static void test_bad_enum(void **state)
 static void test_bad_prefix(void **state)
 {
     (void)state;
-    expect("proxy eth0 {\n  rule 2001:db8::zz/64 { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::zz/64 { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::zz/64\": '2001:db8::zz' is not an IPv6 address", NULL);
-    expect("proxy eth0 {\n  rule 2001:db8:: { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8:: { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::\": '2001:db8::' has no prefix length (write ADDR/LEN, "
            "e.g. 2001:db8::/64)",
            NULL);
-    expect("proxy eth0 {\n  rule 192.0.2.0/24 { }\n}\n",
+    expect("proxy eth0 {\n  rule 192.0.2.0/24 { method = exclude }\n}\n",
            "t.conf:2: rule \"192.0.2.0/24\": '192.0.2.0' is not an IPv6 address", NULL);
-    expect("proxy eth0 {\n  rule \"fe80::1%eth0/64\" { }\n}\n",
+    expect("proxy eth0 {\n  rule \"fe80::1%eth0/64\" { method = exclude }\n}\n",
            "t.conf:2: rule \"fe80::1%eth0/64\": 'fe80::1%eth0' is not an IPv6 address", NULL);
-    expect("proxy eth0 {\n  rule 2001:db8::/x { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::/x { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::/x\": prefix length 'x' is not a decimal number 0..128",
            NULL);
 }
@@ -535,23 +550,23 @@ static void test_bad_prefix(void **state)
 static void test_host_bits(void **state)
 {
     (void)state;
-    expect("proxy eth0 {\n\n  rule 2001:db8:9:10::1/64 { }\n}\n",
+    expect("proxy eth0 {\n\n  rule 2001:db8:9:10::1/64 { method = exclude }\n}\n",
            "t.conf:3: rule \"2001:db8:9:10::1/64\": host bits set beyond /64; did you mean "
            "2001:db8:9:10::/64?",
            NULL);
-    expect("proxy eth0 {\n  rule 2001:db8::4000/113 { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::4000/113 { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::4000/113\": host bits set beyond /113; did you mean "
            "2001:db8::/113?",
            NULL);
-    conf_free(load_ok("proxy eth0 {\n  rule 2001:db8::8000/113 { }\n}\n"));
+    conf_free(load_ok("proxy eth0 {\n  rule 2001:db8::8000/113 { method = exclude }\n}\n"));
 }
 
 static void test_prefix_length(void **state)
 {
     (void)state;
-    expect("proxy eth0 {\n  rule 2001:db8::/129 { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::/129 { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::/129\": prefix length 129 is out of range 0..128", NULL);
-    expect("proxy eth0 {\n  rule 2001:db8::/1000 { }\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::/1000 { method = exclude }\n}\n",
            "t.conf:2: rule \"2001:db8::/1000\": prefix length '1000' is out of range 0..128", NULL);
 }
 
@@ -571,8 +586,9 @@ static void test_duplicate_section(void **state)
            "t.conf:4: duplicate interface \"eth0\" (first at line 1)",
            "t.conf:6: duplicate interface \"eth0\" (first at line 1)", NULL);
     /* the second proxy replaces the first inside libconfuse; both are still seen */
-    expect("proxy eth0 {\n  rule 2001:db8:1::/64 {}\n}\nproxy eth0 {\n  rule 2001:db8:2::/64 "
-           "{}\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8:1::/64 { method = exclude }\n}\nproxy eth0 {\n  rule "
+           "2001:db8:2::/64 "
+           "{ method = exclude }\n}\n",
            "t.conf:4: duplicate proxy \"eth0\" (first at line 1)", NULL);
     expect("tunnel t0 { type = 6in4 }\ntunnel t0 { type = 6bed4 }\n",
            "t.conf:2: duplicate tunnel \"t0\" (first at line 1)", NULL);
@@ -588,11 +604,13 @@ static void test_duplicate_section(void **state)
 static void test_duplicate_rule(void **state)
 {
     (void)state;
-    expect("proxy eth0 {\n  rule 2001:db8::/64 {}\n  rule 2001:db8:1::/64 {}\n"
-           "  rule 2001:db8::/64 {}\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8::/64 { method = exclude }\n  rule 2001:db8:1::/64 { "
+           "method = exclude }\n"
+           "  rule 2001:db8::/64 { method = exclude }\n}\n",
            "t.conf:4: duplicate rule 2001:db8::/64 in proxy \"eth0\" (first at line 2)", NULL);
     /* the same prefix written another way */
-    expect("proxy eth0 {\n  rule 2001:db8:0:0::/64 {}\n  rule \"2001:DB8::/64\" {}\n}\n",
+    expect("proxy eth0 {\n  rule 2001:db8:0:0::/64 { method = exclude }\n  rule \"2001:DB8::/64\" "
+           "{ method = exclude }\n}\n",
            "t.conf:3: duplicate rule 2001:db8::/64 in proxy \"eth0\" (first at line 2)", NULL);
 }
 
@@ -625,7 +643,8 @@ static void test_bad_ifname(void **state)
            NULL);
     expect("interface eth0:1 {}\n", "t.conf:1: interface name \"eth0:1\"" IFNAME_RULE, NULL);
     expect("tunnel tun%d { type = 6in4 }\n", "t.conf:1: tunnel name \"tun%d\"" IFNAME_RULE, NULL);
-    expect("proxy \"a\\nb\" {}\n", "t.conf:1: proxy name \"a\\x0ab\"" IFNAME_RULE, NULL);
+    expect("proxy \"a\\nb\" { rule ::/0 { method = exclude } }\n",
+           "t.conf:1: proxy name \"a\\x0ab\"" IFNAME_RULE, NULL);
 
     c = load_ok("interface abcdefghijklmno {}\ninterface a {}\ninterface eth0.100 {}\n"
                 "interface wg_0 {}\ninterface 6in4-x {}\ninterface \"\xc3\xa9th0\" {}\n");
@@ -691,12 +710,14 @@ static void test_tunnel_and_proxy(void **state)
     struct conf *c;
 
     (void)state;
-    expect("tunnel tun0 {\n  type = 6bed4\n}\n\nproxy tun0 {\n}\n",
-           "t.conf:5: proxy \"tun0\" is on the tunnel defined at line 1; a tunnel has no neighbor "
-           "discovery to proxy (put the proxy on the upstream interface)",
-           NULL);
-    c = load_ok(
-        "tunnel tun0 { type = 6in4 }\ninterface tun0 {}\nproxy eth0 {}\ninterface eth0 {}\n");
+    expect(
+        "tunnel tun0 {\n  type = 6bed4\n}\n\nproxy tun0 {\n  rule ::/0 { method = exclude }\n}\n",
+        "t.conf:5: proxy \"tun0\" is on the tunnel defined at line 1; a tunnel has no neighbor "
+        "discovery to proxy (put the proxy on the upstream interface)",
+        NULL);
+    c = load_ok("tunnel tun0 { type = 6in4 }\ninterface tun0 {}\nproxy eth0 { rule ::/0 { method = "
+                "exclude } }\n"
+                "interface eth0 {}\n");
     conf_free(c);
 }
 
@@ -706,12 +727,12 @@ static void test_syntax(void **state)
 {
     (void)state;
     /* missing '}': libconfuse alone would take the end of the file for it */
-    expect("proxy eth0 {\n  rule 2001:db8::/64 {\n  }\n\n",
+    expect("proxy eth0 {\n  rule 2001:db8::/64 {\n  method = exclude }\n\n",
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
     expect("interface lan0 {\n}\ntunnel t {\n  type = 6in4\n",
            "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
     /* the sections the end of the file closes still have the line of their title */
-    expect("log-level = loud\nproxy eth0 {\n  rule 2001:db8::1/64 {\n",
+    expect("log-level = loud\nproxy eth0 {\n  rule 2001:db8::1/64 { method = static\n",
            "t.conf:1: log-level \"loud\" is not one of err, warning, notice, info, debug",
            "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)",
            "t.conf:3: rule \"2001:db8::1/64\": host bits set beyond /64; did you mean "
@@ -794,20 +815,20 @@ static void test_file_errors(void **state)
 static void test_several_errors(void **state)
 {
     (void)state;
-    expect("user = \"9\"\n"              /* 1 */
-           "control-socket = \"x\"\n"    /* 2 */
-           "log-level = loud\n"          /* 3 */
-           "interface eth0 {}\n"         /* 4 */
-           "interface eth0 {}\n"         /* 5 */
-           "proxy up {\n"                /* 6 */
-           "  rule 2001:db8::1/64 {}\n"  /* 7 */
-           "  rule 2001:db8:1::/64 {}\n" /* 8 */
-           "  rule 2001:db8:1::/64 {}\n" /* 9 */
-           "}\n"                         /* 10 */
-           "tunnel \"t/0\" {\n"          /* 11 */
-           "}\n"                         /* 12 */
-           "tunnel up { type = ipip }\n" /* 13 */
-           "proxy up {}\n",              /* 14 */
+    expect("user = \"9\"\n"                                /* 1 */
+           "control-socket = \"x\"\n"                      /* 2 */
+           "log-level = loud\n"                            /* 3 */
+           "interface eth0 {}\n"                           /* 4 */
+           "interface eth0 {}\n"                           /* 5 */
+           "proxy up {\n"                                  /* 6 */
+           "  rule 2001:db8::1/64 { method = exclude }\n"  /* 7 */
+           "  rule 2001:db8:1::/64 { method = exclude }\n" /* 8 */
+           "  rule 2001:db8:1::/64 { method = exclude }\n" /* 9 */
+           "}\n"                                           /* 10 */
+           "tunnel \"t/0\" {\n"                            /* 11 */
+           "}\n"                                           /* 12 */
+           "tunnel up { type = ipip }\n"                   /* 13 */
+           "proxy up {}\n",                                /* 14 */
            "t.conf:1: user \"9\"" USER_RULE,
            "t.conf:2: control-socket \"x\" is not an absolute path (it must start with \"/\")",
            "t.conf:3: log-level \"loud\" is not one of err, warning, notice, info, debug",
@@ -820,6 +841,8 @@ static void test_several_errors(void **state)
            "t.conf:11: tunnel name \"t/0\"" IFNAME_RULE,
            "t.conf:11: tunnel \"t/0\" has no type (expected type = 6in4 or 6bed4)",
            "t.conf:13: type \"ipip\" is not one of 6in4, 6bed4",
+           "t.conf:14: proxy \"up\" has no rule, so it would answer nothing (expected at least "
+           "one rule PREFIX { method = ... })",
            "t.conf:14: duplicate proxy \"up\" (first at line 6)",
            "t.conf:14: proxy \"up\" is on the tunnel defined at line 13; a tunnel has no "
            "neighbor discovery to proxy (put the proxy on the upstream interface)",
@@ -1635,6 +1658,630 @@ static void test_pref64(void **state)
               "NAT64 prefix between two advertisements (RFC 8781 4.1)");
 }
 
+/* ---- proxy and rule ---- */
+
+#define PX_TAIL "  rule 2001:db8:ff::/64 { method = exclude }\n}\n"
+
+/* "proxy eth0 {\nBODY" plus one exclude rule; BODY starts at line 2. */
+static struct conf *load_px(const char *body)
+{
+    char *text = malloc(strlen(body) + 128);
+    struct conf *c;
+
+    assert_non_null(text);
+    sprintf(text, "proxy eth0 {\n%s" PX_TAIL, body);
+    c = load_ok(text);
+    free(text);
+    assert_int_equal(c->n_proxies, 1);
+    return c;
+}
+
+static void expect_px(const char *body, const char *want)
+{
+    char *text = malloc(strlen(body) + 128);
+
+    assert_non_null(text);
+    sprintf(text, "proxy eth0 {\n%s" PX_TAIL, body);
+    expect(text, want, NULL);
+    free(text);
+}
+
+/*
+ * "proxy eth0 {\nRULES}\n" and, after it (so a rule names a tunnel defined
+ * further down), the 6in4 tunnel t4 and the 6bed4 tunnel t6.
+ */
+#define RULES_FMT "proxy eth0 {\n%s}\ntunnel t4 { type = 6in4 }\ntunnel t6 { type = 6bed4 }\n"
+
+static struct conf *load_rules(const char *rules)
+{
+    char *text = malloc(strlen(rules) + 128);
+    struct conf *c;
+
+    assert_non_null(text);
+    sprintf(text, RULES_FMT, rules);
+    c = load_ok(text);
+    free(text);
+    return c;
+}
+
+/* Refused with exactly the messages listed after rules, NULL-terminated. */
+static void expect_rules(const char *rules, ...)
+{
+    char *text = malloc(strlen(rules) + 128);
+    va_list ap;
+
+    assert_non_null(text);
+    sprintf(text, RULES_FMT, rules);
+    va_start(ap, rules);
+    expect_v(text, ap);
+    va_end(ap);
+    free(text);
+}
+
+static void test_proxy_defaults(void **state)
+{
+    static const uint8_t zero[6] = {0};
+    const struct conf_proxy *p;
+    const struct conf_rule *r;
+    char b[E6_PREFIXSTRLEN];
+    struct conf *c;
+
+    (void)state;
+    c = load_px("");
+    p = &c->proxies[0];
+    assert_string_equal(p->name, "eth0");
+    assert_int_equal(p->line, 1);
+    assert_true(p->router);
+    assert_int_equal(p->na_source, CONF_NA_SRC_LINKLOCAL);
+    assert_false(p->has_target_lladdr);
+    assert_memory_equal(p->target_lladdr, zero, 6);
+    assert_int_equal(p->sessions, 8192);
+    assert_int_equal(p->valid_ttl, 30);
+    assert_int_equal(p->invalid_ttl, 5);
+    assert_int_equal(p->retrans_time, 1000);
+    assert_int_equal(p->retrans_limit, 3);
+    assert_int_equal(p->probe_rate, 100);
+    assert_int_equal(p->answer_delay, 0);
+    assert_false(p->kernel_offload);
+    assert_false(p->autowire);
+    assert_int_equal(p->n_rules, 1);
+    r = &p->rules[0];
+    assert_string_equal(pfx(&r->prefix, b), "2001:db8:ff::/64");
+    assert_int_equal(r->line, 2);
+    assert_int_equal(r->method, CONF_PROXY_EXCLUDE);
+    assert_null(r->iface);
+    assert_null(r->tunnel);
+    assert_false(r->allow_wide);
+    conf_free(c);
+
+    /* allow-wide defaults to no on a static rule too */
+    c = load_rules("  rule 2001:db8::1/128 { method = static }\n");
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_STATIC);
+    assert_false(c->proxies[0].rules[0].allow_wide);
+    conf_free(c);
+}
+
+static void test_proxy_values(void **state)
+{
+    static const uint8_t mac[6] = {0x02, 0x00, 0x5e, 0x10, 0xab, 0xcd};
+    const struct conf_proxy *p;
+    struct conf *c;
+
+    (void)state;
+    c = load_px("  router = no\n  source = target\n  target-lladdr = \"02:00:5E:10:ab:CD\"\n"
+                "  sessions = 16\n  valid-ttl = 3600\n  invalid-ttl = 3600\n"
+                "  retrans-time = 10000\n  retrans-limit = 10\n  probe-rate = 100000\n"
+                "  answer-delay = 1000\n  kernel-offload = yes\n  autowire = on\n");
+    p = &c->proxies[0];
+    assert_false(p->router);
+    assert_int_equal(p->na_source, CONF_NA_SRC_TARGET);
+    assert_true(p->has_target_lladdr);
+    assert_memory_equal(p->target_lladdr, mac, 6);
+    assert_int_equal(p->sessions, 16);
+    assert_int_equal(p->valid_ttl, 3600);
+    assert_int_equal(p->invalid_ttl, 3600);
+    assert_int_equal(p->retrans_time, 10000);
+    assert_int_equal(p->retrans_limit, 10);
+    assert_int_equal(p->probe_rate, 100000);
+    assert_int_equal(p->answer_delay, 1000);
+    assert_true(p->kernel_offload);
+    assert_true(p->autowire);
+    conf_free(c);
+
+    c = load_px("  router = true\n  source = link-local\n  target-lladdr = 00:1b:21:aa:bb:cc\n"
+                "  sessions = 1048576\n  valid-ttl = 10\n  invalid-ttl = 1\n"
+                "  retrans-time = 100\n  retrans-limit = 1\n  probe-rate = 1\n"
+                "  answer-delay = 0\n  kernel-offload = off\n  autowire = false\n");
+    p = &c->proxies[0];
+    assert_true(p->router);
+    assert_int_equal(p->na_source, CONF_NA_SRC_LINKLOCAL);
+    assert_true(p->has_target_lladdr);
+    assert_int_equal(p->target_lladdr[0], 0x00);
+    assert_int_equal(p->target_lladdr[5], 0xcc);
+    assert_int_equal(p->sessions, 1048576);
+    assert_int_equal(p->valid_ttl, 10);
+    assert_int_equal(p->invalid_ttl, 1);
+    assert_int_equal(p->retrans_time, 100);
+    assert_int_equal(p->retrans_limit, 1);
+    assert_int_equal(p->probe_rate, 1);
+    assert_int_equal(p->answer_delay, 0);
+    assert_false(p->kernel_offload);
+    assert_false(p->autowire);
+    conf_free(c);
+}
+
+static void test_proxy_bounds(void **state)
+{
+    (void)state;
+    expect_px("  sessions = 15\n", "t.conf:2: sessions 15 is below 16");
+    expect_px("  sessions = 1048577\n", "t.conf:2: sessions 1048577 is above 1048576");
+    expect_px("  sessions = 8k\n", "t.conf:2: sessions \"8k\" is not a number (expected 16 to "
+                                   "1048576)");
+    expect_px("  valid-ttl = 9\n", "t.conf:2: valid-ttl 9 is below 10");
+    expect_px("  valid-ttl = 3601\n", "t.conf:2: valid-ttl 3601 is above 3600");
+    expect_px("  valid-ttl = 30s\n",
+              "t.conf:2: valid-ttl \"30s\" is not a number of seconds (expected 10 to 3600)");
+    expect_px("  valid-ttl = infinity\n",
+              "t.conf:2: valid-ttl \"infinity\" is not a number of seconds (expected 10 to 3600)");
+    expect_px("  invalid-ttl = 0\n", "t.conf:2: invalid-ttl 0 is below 1");
+    expect_px("  invalid-ttl = 3601\n", "t.conf:2: invalid-ttl 3601 is above 3600");
+    expect_px("  retrans-time = 99\n", "t.conf:2: retrans-time 99 is below 100 (RFC 4861 10)");
+    expect_px("  valid-ttl = 3600\n  retrans-time = 10001\n",
+              "t.conf:3: retrans-time 10001 is above 10000 (RFC 4861 10)");
+    expect_px("  retrans-limit = 0\n", "t.conf:2: retrans-limit 0 is below 1 (RFC 4861 10)");
+    expect_px("  retrans-limit = 11\n", "t.conf:2: retrans-limit 11 is above 10 (RFC 4861 10)");
+    expect_px("  probe-rate = 0\n", "t.conf:2: probe-rate 0 is below 1");
+    expect_px("  probe-rate = 100001\n", "t.conf:2: probe-rate 100001 is above 100000");
+    expect_px("  answer-delay = 1001\n",
+              "t.conf:2: answer-delay 1001 is above 1000 (RFC 4861 7.2.8, "
+              "MAX_ANYCAST_DELAY_TIME)");
+    expect_px("  answer-delay = -1\n",
+              "t.conf:2: answer-delay \"-1\" is not a number (expected 0 to 1000)");
+    /* bad words */
+    expect_px("  router = maybe\n",
+              "t.conf:2: router \"maybe\" is not yes or no (nor true/false, on/off)");
+    expect_px("  source = global\n",
+              "t.conf:2: source \"global\" is not one of link-local, target");
+    expect_px("  source = linklocal\n",
+              "t.conf:2: source \"linklocal\" is not one of link-local, target");
+    expect_px("  kernel-offload = 1\n",
+              "t.conf:2: kernel-offload \"1\" is not yes or no (nor true/false, on/off)");
+    expect_px("  autowire = auto\n",
+              "t.conf:2: autowire \"auto\" is not yes or no (nor true/false, on/off)");
+    expect_px("  rule 2001:db8::/64 { method = proxy }\n",
+              "t.conf:2: method \"proxy\" is not one of static, iface, auto, 6bed4, tunnel, "
+              "exclude");
+    expect_px("  rule 2001:db8::/64 { method = Static }\n",
+              "t.conf:2: method \"Static\" is not one of static, iface, auto, 6bed4, tunnel, "
+              "exclude");
+    expect_px("  rule 2001:db8::1/128 { method = static allow-wide = maybe }\n",
+              "t.conf:2: allow-wide \"maybe\" is not yes or no (nor true/false, on/off)");
+    expect_px("  rule 2001:db8::/64 { method = iface iface = \"a/b\" }\n",
+              "t.conf:2: iface \"a/b\" is not a valid interface name (1 to 15 characters, none of "
+              "\"/\", \":\", \"%\", spaces or control characters, not \".\" or \"..\")");
+    expect_px("  rule 2001:db8::/64 { method = tunnel tunnel = abcdefghijklmnop }\n",
+              "t.conf:2: tunnel \"abcdefghijklmnop\" is not a valid interface name (1 to 15 "
+              "characters, none of \"/\", \":\", \"%\", spaces or control characters, not \".\" "
+              "or \"..\")");
+    expect_px("  sessions = 8192\n  sessions = 8192\n",
+              "t.conf:3: sessions is set twice (first at line 2)");
+}
+
+#define MAC_SYNTAX                                                                                 \
+    " is not a MAC address (expected six hex bytes separated by \":\", like 02:00:5e:10:00:01)"
+#define MAC_GROUP                                                                                  \
+    " is a group (multicast) address; expected a unicast MAC, the I/G bit (0x01 of the first "     \
+    "byte) clear (IEEE 802, RFC 4861 4.6.1)"
+
+static void test_proxy_mac(void **state)
+{
+    static const char *const syntax[] = {
+        "02:00:5e:10:00",
+        "02-00-5e-10-00-01",
+        "02:00:5e:10:00:0g",
+        "2:0:5e:10:0:1",
+        "02:00:5e:10:00:01:",
+        "0200.5e10.0001",
+        "",
+        "02:00:5e:10:00:01 ",
+        "02::5e:10:00:01:0",
+        "+2:00:5e:10:00:01",
+    };
+    static const char *const group[] = {"01:00:5e:00:00:01", "33:33:00:00:00:01",
+                                        "ff:ff:ff:ff:ff:ff", "03:00:00:00:00:00"};
+    char body[128], want[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++) {
+        snprintf(body, sizeof(body), "  target-lladdr = \"%s\"\n", syntax[i]);
+        snprintf(want, sizeof(want), "t.conf:2: target-lladdr \"%s\"" MAC_SYNTAX, syntax[i]);
+        expect_px(body, want);
+    }
+    for (size_t i = 0; i < sizeof(group) / sizeof(group[0]); i++) {
+        snprintf(body, sizeof(body), "  target-lladdr = \"%s\"\n", group[i]);
+        snprintf(want, sizeof(want), "t.conf:2: target-lladdr \"%s\"" MAC_GROUP, group[i]);
+        expect_px(body, want);
+    }
+    expect_px("  target-lladdr = 00:00:00:00:00:00\n",
+              "t.conf:2: target-lladdr \"00:00:00:00:00:00\" is all zero; expected a unicast MAC "
+              "neighbours can send to (RFC 4861 4.6.1)");
+    /* the U/L bit does not matter */
+    conf_free(load_px("  target-lladdr = fe:ff:ff:ff:ff:ff\n"));
+}
+
+static void test_proxy_timing(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    /* 10000 ms x 3 against the default 30 s: at the one key written */
+    expect_px("  retrans-time = 10000\n",
+              "t.conf:2: retrans-time 10000 ms x retrans-limit 3 is not shorter than valid-ttl "
+              "30 s: a confirmed target would expire before its refresh could confirm it again "
+              "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)");
+    /* equal is not shorter; the last of the three keys written is pointed at */
+    expect_px("  retrans-limit = 10\n  valid-ttl = 10\n",
+              "t.conf:3: retrans-time 1000 ms x retrans-limit 10 is not shorter than valid-ttl "
+              "10 s: a confirmed target would expire before its refresh could confirm it again "
+              "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)");
+    expect_px("  valid-ttl = 10\n  retrans-limit = 10\n",
+              "t.conf:3: retrans-time 1000 ms x retrans-limit 10 is not shorter than valid-ttl "
+              "10 s: a confirmed target would expire before its refresh could confirm it again "
+              "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)");
+    c = load_px("  retrans-limit = 10\n  valid-ttl = 11\n");
+    conf_free(c);
+    c = load_px("  retrans-time = 9999\n");
+    conf_free(c);
+    /* a refused value is not compared again */
+    expect_px("  valid-ttl = 5\n  retrans-time = 10000\n", "t.conf:2: valid-ttl 5 is below 10");
+}
+
+static void test_proxy_no_rule(void **state)
+{
+    (void)state;
+    expect("proxy eth0 {\n}\n",
+           "t.conf:1: proxy \"eth0\" has no rule, so it would answer nothing (expected at least "
+           "one rule PREFIX { method = ... })",
+           NULL);
+    expect("\nproxy eth0 { router = no }\n",
+           "t.conf:2: proxy \"eth0\" has no rule, so it would answer nothing (expected at least "
+           "one rule PREFIX { method = ... })",
+           NULL);
+    /* a rule without a method is a rule: only the method is missing */
+    expect("proxy eth0 {\n  rule 2001:db8::/64 {\n    iface = lan0\n  }\n}\n",
+           "t.conf:2: rule \"2001:db8::/64\" has no method (expected method = static or iface "
+           "or auto or 6bed4 or tunnel or exclude)",
+           NULL);
+}
+
+static void test_rule_iface(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    c = load_rules("  rule 2001:db8::/64 {\n    method = iface\n    iface = lan0\n  }\n");
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_IFACE);
+    assert_string_equal(c->proxies[0].rules[0].iface, "lan0");
+    conf_free(c);
+    /* an interface that is also a tunnel is fine: the route confirms there */
+    conf_free(load_rules("  rule 2001:db8::/64 { method = iface iface = t4 }\n"));
+
+    expect_rules("  rule 2001:db8::/64 {\n    method = iface\n  }\n",
+                 "t.conf:2: rule 2001:db8::/64: method iface needs the interface its targets are "
+                 "confirmed on (expected iface = NAME)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = iface\n    iface = eth0\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: iface \"eth0\" is the proxied interface itself: "
+                 "answering there for targets confirmed there would loop (expected the "
+                 "interface the prefix lives behind)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = auto\n    iface = lan0\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: iface goes only with method iface, not with "
+                 "method auto (expected no iface here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/120 { method = static\n iface = lan0 }\n",
+                 "t.conf:3: rule 2001:db8::/120: iface goes only with method iface, not with "
+                 "method static (expected no iface here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = 6bed4\n iface = lan0 }\n",
+                 "t.conf:3: rule 2001:db8::/64: iface goes only with method iface, not with "
+                 "method 6bed4 (expected no iface here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = tunnel tunnel = t4\n iface = lan0 }\n",
+                 "t.conf:3: rule 2001:db8::/64: iface goes only with method iface, not with "
+                 "method tunnel (expected no iface here)",
+                 NULL);
+}
+
+static void test_rule_tunnel(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    /* named before or after the proxy */
+    c = load_rules("  rule 2001:db8::/64 { method = tunnel tunnel = t4 }\n"
+                   "  rule 2001:db8:1::/64 { method = 6bed4 tunnel = t6 }\n"
+                   "  rule 2001:db8:2::/64 { method = 6bed4 }\n");
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_TUNNEL);
+    assert_string_equal(c->proxies[0].rules[0].tunnel, "t4");
+    assert_int_equal(c->proxies[0].rules[1].method, CONF_PROXY_6BED4);
+    assert_string_equal(c->proxies[0].rules[1].tunnel, "t6");
+    assert_null(c->proxies[0].rules[2].tunnel);
+    conf_free(c);
+    conf_free(load_ok("tunnel t4 { type = 6in4 }\n"
+                      "proxy eth0 { rule 2001:db8::/64 { method = tunnel tunnel = t4 } }\n"));
+
+    expect_rules("  rule 2001:db8::/64 {\n    method = tunnel\n  }\n",
+                 "t.conf:2: rule 2001:db8::/64: method tunnel needs the 6in4 tunnel whose "
+                 "clients it answers for (expected tunnel = NAME of a tunnel with type = 6in4, "
+                 "RFC 4213)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = tunnel\n    tunnel = nope\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: tunnel \"nope\" is not a tunnel section of this "
+                 "file (expected the name of a tunnel with type = 6in4, RFC 4213)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = tunnel\n    tunnel = t6\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: tunnel \"t6\" (line 8) is a 6bed4 tunnel; method "
+                 "tunnel needs a 6in4 tunnel (expected the name of a tunnel with type = 6in4)",
+                 NULL);
+    /* an interface that is not a tunnel section does not count */
+    expect("interface lan0 {}\nproxy eth0 {\n  rule 2001:db8::/64 { method = tunnel "
+           "tunnel = lan0 }\n}\n",
+           "t.conf:3: rule 2001:db8::/64: tunnel \"lan0\" is not a tunnel section of this file "
+           "(expected the name of a tunnel with type = 6in4, RFC 4213)",
+           NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = 6bed4\n    tunnel = t4\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: tunnel \"t4\" (line 7) is a 6in4 tunnel; method "
+                 "6bed4 needs a 6bed4 tunnel (expected the name of a tunnel with type = 6bed4)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = 6bed4\n    tunnel = t9\n  }\n",
+                 "t.conf:4: rule 2001:db8::/64: tunnel \"t9\" is not a tunnel section of this "
+                 "file (expected the name of a tunnel with type = 6bed4, draft-vanrein-6bed4)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = iface iface = lan0\n tunnel = t4 }\n",
+                 "t.conf:3: rule 2001:db8::/64: tunnel goes only with method tunnel or 6bed4, "
+                 "not with method iface (expected no tunnel here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = auto\n tunnel = t4 }\n",
+                 "t.conf:3: rule 2001:db8::/64: tunnel goes only with method tunnel or 6bed4, "
+                 "not with method auto (expected no tunnel here)",
+                 NULL);
+    /* a stray tunnel is not also looked up */
+    expect_rules("  rule 2001:db8::/128 { method = static\n tunnel = nope }\n",
+                 "t.conf:3: rule 2001:db8::/128: tunnel goes only with method tunnel or 6bed4, "
+                 "not with method static (expected no tunnel here)",
+                 NULL);
+}
+
+#define WIDE(p, l)                                                                                 \
+    "t.conf:" l ": rule " p ": a static rule this wide makes the upstream router cache every "     \
+    "address anyone scans in it (RFC 6583); use method iface or auto, or set allow-wide = yes "    \
+    "(expected /120 or longer without it)"
+
+static void test_rule_static(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    c = load_rules("  rule 2001:db8::/120 { method = static }\n"
+                   "  rule 2001:db8:1::1/128 { method = static }\n"
+                   "  rule 2001:db8:2::/64 { method = static allow-wide = yes }\n"
+                   "  rule ::/0 { method = static allow-wide = yes }\n"
+                   "  rule 2001:db8:3::/124 { method = static allow-wide = yes }\n");
+    assert_false(c->proxies[0].rules[0].allow_wide);
+    assert_true(c->proxies[0].rules[2].allow_wide);
+    assert_int_equal(c->proxies[0].rules[3].prefix.len, 0);
+    conf_free(c);
+
+    expect_rules("  rule 2001:db8::/119 { method = static }\n", WIDE("2001:db8::/119", "2"), NULL);
+    expect_rules("  rule 2001:db8::/64 {\n    method = static\n  }\n", WIDE("2001:db8::/64", "2"),
+                 NULL);
+    /* written "no": at its line */
+    expect_rules("  rule 2001:db8::/64 {\n    method = static\n    allow-wide = no\n  }\n",
+                 WIDE("2001:db8::/64", "4"), NULL);
+    /* allow-wide with another method */
+    expect_rules("  rule 2001:db8::/64 { method = iface iface = lan0\n allow-wide = yes }\n",
+                 "t.conf:3: rule 2001:db8::/64: allow-wide goes only with method static, not "
+                 "with method iface (expected no allow-wide here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = auto\n allow-wide = no }\n",
+                 "t.conf:3: rule 2001:db8::/64: allow-wide goes only with method static, not "
+                 "with method auto (expected no allow-wide here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = 6bed4\n allow-wide = yes }\n",
+                 "t.conf:3: rule 2001:db8::/64: allow-wide goes only with method static, not "
+                 "with method 6bed4 (expected no allow-wide here)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/64 { method = tunnel tunnel = t4\n allow-wide = yes }\n",
+                 "t.conf:3: rule 2001:db8::/64: allow-wide goes only with method static, not "
+                 "with method tunnel (expected no allow-wide here)",
+                 NULL);
+}
+
+static void test_rule_6bed4(void **state)
+{
+    (void)state;
+    conf_free(load_rules("  rule 2001:db8:6::/64 { method = 6bed4 }\n"));
+    expect_rules("  rule 2001:db8::/48 { method = 6bed4 }\n",
+                 "t.conf:2: rule 2001:db8::/48: a 6bed4 rule is the 6bed4 /64 itself, its port "
+                 "word being bits 96 to 111 (expected a /64 prefix)",
+                 NULL);
+    expect_rules("  rule 2001:db8::/96 { method = 6bed4 tunnel = t6 }\n",
+                 "t.conf:2: rule 2001:db8::/96: a 6bed4 rule is the 6bed4 /64 itself, its port "
+                 "word being bits 96 to 111 (expected a /64 prefix)",
+                 NULL);
+}
+
+static void test_rule_exclude(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    c = load_rules(
+        "  rule 2001:db8::1/128 { method = exclude }\n  rule ::/0 { method = exclude }\n");
+    assert_int_equal(c->proxies[0].rules[1].method, CONF_PROXY_EXCLUDE);
+    conf_free(c);
+    expect_rules("  rule 2001:db8::/64 {\n"
+                 "    method = exclude\n"
+                 "    iface = lan0\n"
+                 "    tunnel = t4\n"
+                 "    allow-wide = no\n"
+                 "  }\n",
+                 "t.conf:4: rule 2001:db8::/64: method exclude takes no iface (an excluded "
+                 "prefix is never answered; expected no key but method)",
+                 "t.conf:5: rule 2001:db8::/64: method exclude takes no tunnel (an excluded "
+                 "prefix is never answered; expected no key but method)",
+                 "t.conf:6: rule 2001:db8::/64: method exclude takes no allow-wide (an excluded "
+                 "prefix is never answered; expected no key but method)",
+                 NULL);
+}
+
+static void test_rule_multicast(void **state)
+{
+    (void)state;
+    expect_rules("  rule ff02::/16 { method = exclude }\n",
+                 "t.conf:2: rule ff02::/16 is multicast (ff00::/8): a Neighbor Solicitation never "
+                 "asks for a multicast target (RFC 4861 7.1.1)",
+                 NULL);
+    expect_rules("  rule ff00::/8 { method = static allow-wide = yes }\n",
+                 "t.conf:2: rule ff00::/8 is multicast (ff00::/8): a Neighbor Solicitation never "
+                 "asks for a multicast target (RFC 4861 7.1.1)",
+                 NULL);
+    /* a rule that merely covers ff00::/8 is fine */
+    conf_free(load_rules("  rule ::/0 { method = auto }\n"));
+}
+
+/* Rules with a refused prefix are still checked, named by their line. */
+static void test_rule_bad_title(void **state)
+{
+    (void)state;
+    expect_rules("  rule 2001:db8::1/64 { method = iface }\n",
+                 "t.conf:2: rule \"2001:db8::1/64\": host bits set beyond /64; did you mean "
+                 "2001:db8::/64?",
+                 "t.conf:2: rule at line 2: method iface needs the interface its targets are "
+                 "confirmed on (expected iface = NAME)",
+                 NULL);
+    /* no prefix, no judgement of its width */
+    expect_rules("  rule 2001:db8::/200 { method = static }\n",
+                 "t.conf:2: rule \"2001:db8::/200\": prefix length 200 is out of range 0..128",
+                 NULL);
+}
+
+/* Two rules of one proxy with the same prefix, even with different methods. */
+static void test_rule_duplicate_methods(void **state)
+{
+    (void)state;
+    expect_rules("  rule 2001:db8::/64 { method = iface iface = lan0 }\n"
+                 "  rule 2001:db8::1/128 { method = exclude }\n"
+                 "  rule 2001:db8::/64 { method = auto }\n",
+                 "t.conf:4: duplicate rule 2001:db8::/64 in proxy \"eth0\" (first at line 2)",
+                 NULL);
+    /* the same prefix in two proxies is fine */
+    conf_free(load_ok("proxy eth0 { rule 2001:db8::/64 { method = auto } }\n"
+                      "proxy eth1 { rule 2001:db8::/64 { method = auto } }\n"));
+}
+
+/* A misplaced tunnel section inside a rule meets the rule's key tunnel. */
+static void test_rule_tunnel_section_inside(void **state)
+{
+    (void)state;
+    expect("proxy eth0 {\n  rule 2001:db8::/64 {\n    method = auto\n    tunnel t0 { type = "
+           "6in4 }\n  }\n}\n",
+           "t.conf:4: \"tunnel\" takes a value: expected tunnel = VALUE", NULL);
+}
+
+/* Every method, every setting, and the tunnels they name. */
+static void test_proxy_full(void **state)
+{
+    const char *text = "tunnel tun-home { type = 6in4 }\n"                           /* 1 */
+                       "proxy eth0 {\n"                                              /* 2 */
+                       "  router = no\n"                                             /* 3 */
+                       "  source = target\n"                                         /* 4 */
+                       "  target-lladdr = 02:00:5e:10:00:01\n"                       /* 5 */
+                       "  sessions = 65536\n"                                        /* 6 */
+                       "  valid-ttl = 60\n"                                          /* 7 */
+                       "  invalid-ttl = 10\n"                                        /* 8 */
+                       "  retrans-time = 500\n"                                      /* 9 */
+                       "  retrans-limit = 5\n"                                       /* 10 */
+                       "  probe-rate = 1000\n"                                       /* 11 */
+                       "  answer-delay = 200\n"                                      /* 12 */
+                       "  kernel-offload = yes\n"                                    /* 13 */
+                       "  autowire = yes\n"                                          /* 14 */
+                       "  rule 2001:db8:9:10::/64 { method = iface iface = lan0 }\n" /* 15 */
+                       "  rule 2001:db8:9:10::1/128 { method = exclude }\n"          /* 16 */
+                       "  rule 2001:db8:9:10:ff::/120 { method = static }\n"         /* 17 */
+                       "  rule 2001:db8:9:20::/60 { method = auto }\n"               /* 18 */
+                       "  rule 2001:db8:9:11::/64 { method = 6bed4 tunnel = b6 }\n"  /* 19 */
+                       "  rule 2001:db8:9:30::/60 { method = tunnel tunnel = tun-home }\n"
+                       "  rule 2001:db8:9:40::/64 { method = static allow-wide = yes }\n"
+                       "}\n"
+                       "tunnel b6 { type = 6bed4 }\n";
+    static const enum conf_proxy_method methods[] = {
+        CONF_PROXY_IFACE, CONF_PROXY_EXCLUDE, CONF_PROXY_STATIC, CONF_PROXY_AUTO,
+        CONF_PROXY_6BED4, CONF_PROXY_TUNNEL,  CONF_PROXY_STATIC,
+    };
+    const struct conf_proxy *p;
+    struct conf *c = load_ok(text);
+    char b[E6_PREFIXSTRLEN];
+
+    (void)state;
+    p = conf_find_proxy(c, "eth0");
+    assert_non_null(p);
+    assert_int_equal(p->line, 2);
+    assert_false(p->router);
+    assert_int_equal(p->na_source, CONF_NA_SRC_TARGET);
+    assert_true(p->has_target_lladdr);
+    assert_int_equal(p->target_lladdr[5], 0x01);
+    assert_int_equal(p->sessions, 65536);
+    assert_int_equal(p->valid_ttl, 60);
+    assert_int_equal(p->invalid_ttl, 10);
+    assert_int_equal(p->retrans_time, 500);
+    assert_int_equal(p->retrans_limit, 5);
+    assert_int_equal(p->probe_rate, 1000);
+    assert_int_equal(p->answer_delay, 200);
+    assert_true(p->kernel_offload);
+    assert_true(p->autowire);
+    assert_int_equal(p->n_rules, 7);
+    for (size_t i = 0; i < p->n_rules; i++) {
+        assert_int_equal(p->rules[i].method, methods[i]);
+        assert_int_equal(p->rules[i].line, 15 + i);
+    }
+    assert_string_equal(p->rules[0].iface, "lan0");
+    assert_string_equal(pfx(&p->rules[1].prefix, b), "2001:db8:9:10::1/128");
+    assert_string_equal(p->rules[4].tunnel, "b6");
+    assert_string_equal(p->rules[5].tunnel, "tun-home");
+    assert_true(p->rules[6].allow_wide);
+    assert_string_equal(conf_proxy_method_name(CONF_PROXY_6BED4), "6bed4");
+    conf_free(c);
+}
+
+/* Errors of several rules and the proxy, all at once and in line order. */
+static void test_proxy_errors_together(void **state)
+{
+    (void)state;
+    expect("proxy eth0 {\n"                              /* 1 */
+           "  valid-ttl = 10\n"                          /* 2 */
+           "  retrans-limit = 10\n"                      /* 3 */
+           "  rule 2001:db8::/64 { method = static }\n"  /* 4 */
+           "  rule 2001:db8:1::/64 { method = iface }\n" /* 5 */
+           "  rule 2001:db8:2::/64 { method = tunnel\n"  /* 6 */
+           "    tunnel = home }\n"                       /* 7 */
+           "  rule 2001:db8:3::/48 { method = 6bed4 }\n" /* 8 */
+           "}\n"                                         /* 9 */
+           "tunnel home { type = 6bed4 }\n",             /* 10 */
+           "t.conf:3: retrans-time 1000 ms x retrans-limit 10 is not shorter than valid-ttl 10 "
+           "s: a confirmed target would expire before its refresh could confirm it again "
+           "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)",
+           WIDE("2001:db8::/64", "4"),
+           "t.conf:5: rule 2001:db8:1::/64: method iface needs the interface its targets are "
+           "confirmed on (expected iface = NAME)",
+           "t.conf:7: rule 2001:db8:2::/64: tunnel \"home\" (line 10) is a 6bed4 tunnel; method "
+           "tunnel needs a 6in4 tunnel (expected the name of a tunnel with type = 6in4)",
+           "t.conf:8: rule 2001:db8:3::/48: a 6bed4 rule is the 6bed4 /64 itself, its port word "
+           "being bits 96 to 111 (expected a /64 prefix)",
+           NULL);
+}
+
 /* Everything wrong in one interface comes out at once, in line order. */
 static void test_interface_errors_together(void **state)
 {
@@ -1837,7 +2484,10 @@ static void check_def(const struct conf_section_def *d, const char **seen, size_
 
         assert_ptr_equal(conf_schema_key(d, k->name), k);
         assert_true(k->offset < d->size);
-        assert_null(conf_schema_section(k->name)); /* keys and sections do not share names */
+        /* a key and a section of one section never share a name (libconfuse's opts);
+           elsewhere they may: rule's key tunnel names a tunnel section */
+        for (size_t j = 0; j < d->n_children; j++)
+            assert_string_not_equal(k->name, d->children[j].def->name);
         if (CONF_KIND_IS_LIST(k->kind))
             assert_true(k->off_count < d->size && k->min >= 1 && k->min <= k->max);
         if (k->kind == CONF_K_ENUM_UINT || (k->flags & CONF_KF_AUTO))
@@ -1854,8 +2504,10 @@ static void check_def(const struct conf_section_def *d, const char **seen, size_
         /* a computed default, or one the user could have written, never both */
         assert_false(k->def && k->derive);
         assert_true(!(k->flags & CONF_KF_PARENT) || k->derive != NULL);
-        if (!k->def && !k->derive)
-            assert_int_equal(k->kind, CONF_K_STRING); /* absent: NULL */
+        if (!k->def && !k->derive) /* absent: NULL, or a MAC not set */
+            assert_true(k->kind == CONF_K_STRING || k->kind == CONF_K_MAC);
+        if (k->kind == CONF_K_MAC)
+            assert_true(k->off_aux < d->size && k->def == NULL);
         if (!k->def)
             continue;
         if (!conf_value_parse(k, k->def, &v, err, sizeof(err)))
@@ -1958,6 +2610,23 @@ int main(void)
         cmocka_unit_test(test_dnssl),
         cmocka_unit_test(test_pref64),
         cmocka_unit_test(test_interface_errors_together),
+        cmocka_unit_test(test_proxy_defaults),
+        cmocka_unit_test(test_proxy_values),
+        cmocka_unit_test(test_proxy_bounds),
+        cmocka_unit_test(test_proxy_mac),
+        cmocka_unit_test(test_proxy_timing),
+        cmocka_unit_test(test_proxy_no_rule),
+        cmocka_unit_test(test_rule_iface),
+        cmocka_unit_test(test_rule_tunnel),
+        cmocka_unit_test(test_rule_static),
+        cmocka_unit_test(test_rule_6bed4),
+        cmocka_unit_test(test_rule_exclude),
+        cmocka_unit_test(test_rule_multicast),
+        cmocka_unit_test(test_rule_bad_title),
+        cmocka_unit_test(test_rule_duplicate_methods),
+        cmocka_unit_test(test_rule_tunnel_section_inside),
+        cmocka_unit_test(test_proxy_full),
+        cmocka_unit_test(test_proxy_errors_together),
         cmocka_unit_test(test_value_kinds),
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_file_errors),
