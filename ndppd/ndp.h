@@ -68,6 +68,8 @@ enum ndp_counter {
     NDP_C_FAILED,            /* sessions that became invalid (no answer to probes) */
     NDP_C_EVICTED,           /* sessions evicted to make room */
     NDP_C_DELAY_OVERFLOW,    /* answers sent without delay: the delay queue was full */
+    NDP_C_IFACE_DOWN,        /* iface: the rule's downstream interface is missing or down */
+    NDP_C_REMOVED,           /* sessions ended by reload, interface or route change */
     NDP_C__COUNT,
 };
 extern const char *const ndp_counter_names[NDP_C__COUNT];
