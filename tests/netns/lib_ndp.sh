@@ -175,3 +175,40 @@ ndp_allmulti() {
 }
 # ndp_flags NS IF: the <...> flags of `ip link show`.
 ndp_flags() { nsx "$1" ip link show dev "$2" | sed -n '1s/.*<\([^>]*\)>.*/\1/p'; }
+
+# ndp_state CONF TARGET: the state `edge6ctl --json neighbors` gives TARGET
+# ("none" when it lists no session for it).
+ndp_state() {
+    ndp_neighbors_json "$1" | "$E6_PY" -c '
+import ipaddress, json, sys
+j = json.load(sys.stdin)
+t = ipaddress.ip_address(sys.argv[1])
+s = [n["state"] for n in j.get("neighbors", []) if ipaddress.ip_address(n["target"]) == t]
+print(s[0] if s else "none")' "$2"
+}
+
+# ndp_sessions_total CONF: how many sessions edge6d holds.
+ndp_sessions_total() {
+    ndp_neighbors_json "$1" | "$E6_PY" -c 'import json, sys; print(json.load(sys.stdin)["total"])'
+}
+
+# ndp_one_na JSONLINES I EXPR: EXPR over `n`, the only NA drawn by the I-th
+# NS (prints "count=K" instead when it drew K != 1 NAs).
+ndp_one_na() {
+    "$E6_PY" -c '
+import json, sys
+r = [json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
+i = int(sys.argv[2])
+nas = r[i]["nas"] if i < len(r) else []
+if len(nas) != 1:
+    print("count=%d" % len(nas))
+else:
+    n = nas[0]
+    print(eval(sys.argv[3]))' "$1" "$2" "$3"
+}
+
+# ndp_count_nas JSONLINES I: how many NAs the I-th NS drew.
+ndp_count_nas() { ndp_nas "$1" "len(r[$2]['nas']) if $2 < len(r) else -1"; }
+
+# ndp_na_desc: the fields of an NA the checks below compare, as one string.
+NDP_NA_DESC='"src=%s dst=%s l2dst=%s hlim=%d R%dS%dO%d tlla=%s csum=%s code=%d bad_opts=%s" % (n["src"], n["dst"], n["l2dst"], n["hlim"], n["r"], n["s"], n["o"], n["tlla"], n["csum_ok"], n["code"], n["bad_opts"])'
