@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "daemon/ctlproto.h"
+#include "ndppd/io.h"
 #include "radv/io.h"
 
 /* After EMFILE and friends, stop accepting for a moment rather than spin
@@ -78,11 +79,15 @@ static bool cmd_help(struct ctl_server *s, const char *arg, const char *arg2,
 
 static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, struct e6_strbuf *body,
                    char *why, size_t whylen, uid_t peer);
+static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg2,
+                          struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
 
 static const struct ctl_cmd commands[] = {
     {"status", "[json]", "the daemon's and every module's state", cmd_status, 1},
     {"counters", "[json]", "every counter of every module", cmd_counters, 1},
     {"ra", "[IFACE] [json]", "the router advertisement each interface sends, decoded", cmd_ra, 2},
+    {"neighbors", "[IFACE] [json]", "the NDP proxy's sessions (every proxy, or IFACE's)",
+     cmd_neighbors, 2},
     {"reload", "", "re-read the configuration file (like SIGHUP)", cmd_reload, 1},
     {"help", "", "this list", cmd_help, 1},
 };
@@ -193,6 +198,46 @@ static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, stru
     return true;
 }
 
+static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg2,
+                          struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
+{
+    enum e6_view_format fmt = E6_VIEW_TEXT;
+    const char *ifname = NULL;
+    /* "neighbors", "neighbors json", "neighbors IFACE", "neighbors IFACE json" */
+    if (arg2) {
+        if (strcmp(arg2, "json") != 0) {
+            snprintf(why, whylen,
+                     "bad argument '%s' to neighbors (expected: neighbors [IFACE] [json])", arg2);
+            return false;
+        }
+        ifname = arg;
+        fmt = E6_VIEW_JSON;
+    } else if (arg && strcmp(arg, "json") == 0) {
+        fmt = E6_VIEW_JSON;
+    } else {
+        ifname = arg;
+    }
+    if (ifname && !ra_ifname_ok(ifname)) {
+        snprintf(why, whylen, "'%.64s' is not an interface name", ifname);
+        return false;
+    }
+    if (!s->d->ndp) {
+        snprintf(why, whylen, "the NDP proxy is not running");
+        return false;
+    }
+    if (ifname && !ndp_service_has_proxy(s->d->ndp, ifname)) {
+        snprintf(why, whylen, "no proxy for interface '%s' in the configuration", ifname);
+        return false;
+    }
+    struct ndp_neighbors_query q = {.service = s->d->ndp, .iface = ifname};
+    struct e6_json j;
+    e6_json_init(&j, body);
+    ndp_service_neighbors_view(&j, fmt, &q);
+    if (fmt == E6_VIEW_JSON)
+        e6_strbuf_puts(body, "\n");
+    return true;
+}
+
 static bool cmd_reload(struct ctl_server *s, const char *arg, const char *arg2,
                        struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
@@ -222,7 +267,7 @@ static bool cmd_help(struct ctl_server *s, const char *arg, const char *arg2,
     for (size_t i = 0; i < N_COMMANDS; i++) {
         char usage[64];
         snprintf(usage, sizeof(usage), "%s %s", commands[i].name, commands[i].args);
-        e6_strbuf_printf(body, "%-18s %s\n", usage, commands[i].help);
+        e6_strbuf_printf(body, "%-25s %s\n", usage, commands[i].help);
     }
     return true;
 }

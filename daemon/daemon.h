@@ -31,6 +31,7 @@ enum d6_counter {
 struct ctl_server;
 struct e6_nl;
 struct ra_service;
+struct ndp_service;
 
 /* How the process is stopping. */
 enum d6_stop {
@@ -51,7 +52,8 @@ struct d6_daemon {
     uint32_t nl_retry_ms;
     bool nl_watched; /* its fd is on the loop */
     struct e6_ratelimit nl_rl;
-    struct ra_service *ra; /* the radv module's service */
+    struct ra_service *ra;   /* the radv module's service */
+    struct ndp_service *ndp; /* the ndppd module's service */
     enum d6_stop stop;
 
     char *cwd;         /* at start: relative paths are taken from here */
@@ -92,6 +94,9 @@ extern const struct d6_module_ops d6_daemon_module_ops;
 
 /* The "radv" module; self is a struct ra_service. */
 extern const struct d6_module_ops d6_radv_module_ops;
+
+/* The "ndppd" module (NDP proxy); self is a struct ndp_service. */
+extern const struct d6_module_ops d6_ndppd_module_ops;
 
 /* Counter names, indexed by enum d6_counter. */
 extern const char *const d6_counter_names[D6_COUNTER_COUNT];

@@ -47,13 +47,16 @@ static void usage(FILE *f)
             "  counters   every counter\n"
             "  ra [IFACE] the router advertisement each interface (or IFACE) sends,\n"
             "             decoded option by option\n"
+            "  neighbors [IFACE]\n"
+            "             the NDP proxy's sessions (every proxy, or IFACE's): target,\n"
+            "             state, downstream interface, rule, time left\n"
             "  reload     re-read the configuration file (like SIGHUP)\n"
             "  help       the commands the daemon understands\n"
             "\n"
             "Options:\n"
             "  -s, --socket SOCKET  control socket (default %s)\n"
             "  -c, --config FILE    use the control-socket named in this configuration\n"
-            "  -j, --json           answer in JSON (status, counters, ra)\n"
+            "  -j, --json           answer in JSON (status, counters, ra, neighbors)\n"
             "  -h, --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
@@ -217,12 +220,12 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        bad_usage("no command given (commands: status, counters, ra, reload, help)");
+        bad_usage("no command given (commands: status, counters, ra, neighbors, reload, help)");
     const char *cmd = argv[optind];
     const char *cmd_arg = NULL;
     if (!valid_command(cmd))
         bad_usage("'%s' is not a command", cmd);
-    if (strcmp(cmd, "ra") == 0 && argc - optind == 2) {
+    if ((strcmp(cmd, "ra") == 0 || strcmp(cmd, "neighbors") == 0) && argc - optind == 2) {
         cmd_arg = argv[optind + 1];
         if (!valid_command(cmd_arg) || strlen(cmd_arg) >= 16)
             bad_usage("'%s' is not an interface name", cmd_arg);

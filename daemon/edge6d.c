@@ -28,6 +28,7 @@
 #include "daemon/daemon.h"
 #include "daemon/pidfile.h"
 #include "daemon/privs.h"
+#include "ndppd/io.h"
 #include "radv/io.h"
 
 #define DEFAULT_PIDFILE E6_RUNDIR "/edge6d.pid"
@@ -479,6 +480,18 @@ static int run(const struct options *o, struct conf *conf)
         ra_service_free(d->ra);
         d->ra = NULL;
         startup_error("cannot set up router advertisements: %s", strerror(-r));
+        goto out;
+    }
+    const struct ndp_service_env ndp_env = {
+        .loop = env.loop,
+        .nl = env.nl,
+        .registry = env.registry,
+    };
+    r = ndp_service_new(&d->ndp, &ndp_env);
+    if (r < 0 || (r = d6_modules_add(&d->modules, &d6_ndppd_module_ops, d->ndp)) < 0) {
+        ndp_service_free(d->ndp);
+        d->ndp = NULL;
+        startup_error("cannot set up the NDP proxy: %s", strerror(-r));
         goto out;
     }
 
