@@ -1351,6 +1351,373 @@ static void test_refresh_not_ratelimited(void **state)
     assert_int_equal(C(f, NDP_C_PROBE_RATELIMITED), limited + 1);
 }
 
+/* ---- the 7.2.8 random delay ------------------------------------------------------------ */
+
+static void test_delay(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/64", CONF_PROXY_STATIC, NULL, NULL);
+    f->cfg.answer_delay = 500;
+    start(f);
+    uint64_t t0 = f->now;
+    f->rand_val = 0x80000000u; /* half of [0, 500]: 250 ms */
+    ns(f, "2001:db8:1::1");
+    assert_int_equal(f->n_na, 0);
+    assert_int_equal(ndp_proxy_next(f->p), t0 + 250);
+    f->rand_val = 0x20000000u; /* 62 ms: answered before the first */
+    ns(f, "2001:db8:1::2");
+    assert_int_equal(ndp_proxy_next(f->p), t0 + 62);
+    /* a unicast NS (NUD) is never delayed */
+    ns_full(f, AP("2001:db8:1::3"), &(struct ns_opts){.src = "fe80::fe", .dst = "2001:db8:1::3"});
+    assert_int_equal(f->n_na, 1);
+    /* 0 drawn: at once */
+    f->rand_val = 0;
+    ns(f, "2001:db8:1::4");
+    assert_int_equal(f->n_na, 2);
+    run_until(f, t0 + 249);
+    assert_int_equal(f->n_na, 3);
+    assert_true(e6_addr_equal(&f->na[2].m->target, AP("2001:db8:1::2")));
+    assert_int_equal(f->na[2].t, t0 + 62);
+    run_until(f, t0 + 250);
+    assert_int_equal(f->n_na, 4);
+    assert_true(e6_addr_equal(&f->na[3].m->target, AP("2001:db8:1::1")));
+    assert_int_equal(f->na[3].t, t0 + 250);
+    /* answers keep their own way after the wait */
+    assert_int_equal(f->na[3].m->na_flags, E6_ND_NA_R | E6_ND_NA_S);
+    assert_memory_equal(f->na[3].tx.l2dst, router_mac, 6);
+    assert_int_equal(C(f, NDP_C_NA_DELAYED), 2);
+    assert_int_equal(ndp_proxy_next(f->p), UINT64_MAX);
+    /* the largest draw stays within answer_delay */
+    f->rand_val = UINT32_MAX;
+    ns(f, "2001:db8:1::5");
+    assert_int_equal(ndp_proxy_next(f->p), f->now + 500);
+    /* equal due times: first in, first out */
+    ns(f, "2001:db8:1::6");
+    clear_na(f);
+    run_until(f, f->now + 500);
+    assert_int_equal(f->n_na, 2);
+    assert_true(e6_addr_equal(&f->na[0].m->target, AP("2001:db8:1::5")));
+    assert_true(e6_addr_equal(&f->na[1].m->target, AP("2001:db8:1::6")));
+}
+
+static void test_delay_bounded(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/64", CONF_PROXY_STATIC, NULL, NULL);
+    f->cfg.answer_delay = 1000;
+    f->rand_val = 0x40000000u;
+    f->keep_parsed = false;
+    start(f);
+    for (uint32_t i = 0; i < NDP_MAX_DELAYED + 10; i++) {
+        struct in6_addr a = nth("2001:db8:1::", i + 1);
+        ns_a(f, &a, "fe80::fe");
+    }
+    assert_int_equal(f->n_na, 10);
+    assert_int_equal(C(f, NDP_C_DELAY_OVERFLOW), 10);
+    run_until(f, f->now + 1000);
+    assert_int_equal(f->n_na, NDP_MAX_DELAYED + 10);
+    assert_int_equal(C(f, NDP_C_NA_DELAYED), NDP_MAX_DELAYED);
+    assert_int_equal(C(f, NDP_C_NA_SENT), NDP_MAX_DELAYED + 10);
+    assert_int_equal(ndp_proxy_next(f->p), UINT64_MAX);
+}
+
+/* askers of a confirmed target are answered at once, not delayed again */
+static void test_delay_not_for_askers(void **state)
+{
+    struct fake *f = *state;
+    iface_rules(f);
+    f->cfg.answer_delay = 1000;
+    f->rand_val = 0x80000000u;
+    start(f);
+    ns(f, "2001:db8:1::10");
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::10"), f->now + 5);
+    assert_int_equal(f->n_na, 1);
+    /* from the table: multicast NS delayed as any other */
+    ns(f, "2001:db8:1::10");
+    assert_int_equal(f->n_na, 1);
+    assert_int_equal(ndp_proxy_next(f->p), f->now + 500);
+}
+
+/* ---- reload, interface and route changes --------------------------------------------- */
+
+static void test_reload(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/64", CONF_PROXY_IFACE, "lan0", NULL);
+    add_rule(f, "2001:db8:2::/64", CONF_PROXY_AUTO, NULL, NULL);
+    add_rule(f, "2001:db8:3::/64", CONF_PROXY_IFACE, "lan0", NULL);
+    add_rule(f, "2001:db8:4::/64", CONF_PROXY_AUTO, NULL, NULL);
+    add_route(f, "2001:db8:2::/64", LAN_IF, false, true);
+    add_route(f, "2001:db8:4::/64", LAN_IF, false, true);
+    start(f);
+    confirm_target(f, "2001:db8:1::1"); /* stays: same rule */
+    confirm_target(f, "2001:db8:2::1"); /* stays: auto, same route */
+    confirm_target(f, "2001:db8:3::1"); /* goes: now iface lan1 */
+    confirm_target(f, "2001:db8:4::1"); /* goes: now static */
+    ns(f, "2001:db8:1::2");             /* INCOMPLETE, stays */
+    ns(f, "2001:db8:3::2");             /* INCOMPLETE, goes (never up: no down) */
+    assert_int_equal(f->n_up, 4);
+
+    struct conf_rule r2[5];
+    memcpy(r2, f->rules, sizeof(r2));
+    r2[2].iface = "lan1";
+    r2[3].method = CONF_PROXY_STATIC;
+    struct conf_proxy c2 = f->cfg;
+    c2.rules = r2;
+    c2.n_rules = 4;
+    c2.valid_ttl = 60;
+    ndp_proxy_set_config(f->p, &c2, f->now);
+    assert_int_equal(state_of(f, "2001:db8:1::1"), NDP_S_VALID);
+    assert_int_equal(state_of(f, "2001:db8:2::1"), NDP_S_VALID);
+    assert_int_equal(state_of(f, "2001:db8:3::1"), -1);
+    assert_int_equal(state_of(f, "2001:db8:4::1"), -1);
+    assert_int_equal(state_of(f, "2001:db8:1::2"), NDP_S_INCOMPLETE);
+    assert_int_equal(state_of(f, "2001:db8:3::2"), -1);
+    assert_int_equal(f->n_down, 2);
+    assert_int_equal(C(f, NDP_C_REMOVED), 3);
+    /* the old config may be gone now: nothing points into it */
+    memset(f->rules, 0xa5, sizeof(f->rules));
+    clear_na(f);
+    ns(f, "2001:db8:1::1");
+    assert_int_equal(f->n_na, 1);
+    /* the new TTL from the next transition */
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::1"), f->now);
+    struct find_view fv = {.target = A("2001:db8:1::1")};
+    ndp_proxy_foreach(f->p, find_fn, &fv);
+    assert_int_equal(fv.v.expires_ms, f->now + 60000);
+    /* a rule removed entirely */
+    c2.n_rules = 1;
+    ndp_proxy_set_config(f->p, &c2, f->now);
+    assert_int_equal(state_of(f, "2001:db8:2::1"), -1);
+    assert_int_equal(state_of(f, "2001:db8:1::1"), NDP_S_VALID);
+    /* the timers still run in order */
+    run_until(f, f->now + 61000);
+    assert_int_equal(ndp_proxy_session_total(f->p), 0);
+    f->cfg.n_rules = 0; /* c2 and r2 end with this function */
+    ndp_proxy_set_config(f->p, &f->cfg, f->now);
+}
+
+static void test_reload_bound(void **state)
+{
+    struct fake *f = *state;
+    iface_rules(f);
+    f->cfg.probe_rate = 100000;
+    start(f);
+    char t[64];
+    for (int i = 0; i < 4; i++) { /* 4 INVALID */
+        snprintf(t, sizeof(t), "2001:db8:1::e:%d", i);
+        ns(f, t);
+    }
+    run_until(f, f->now + 3000);
+    for (int i = 0; i < 4; i++) { /* 4 VALID */
+        snprintf(t, sizeof(t), "2001:db8:1::a:%d", i);
+        confirm_target(f, t);
+    }
+    for (int i = 0; i < 8; i++) { /* 8 INCOMPLETE, oldest first */
+        snprintf(t, sizeof(t), "2001:db8:1::c:%d", i);
+        ns(f, t);
+        f->now++;
+    }
+    assert_int_equal(ndp_proxy_session_total(f->p), 16);
+    struct conf_proxy c2 = f->cfg;
+    c2.sessions = 6;
+    ndp_proxy_set_config(f->p, &c2, f->now);
+    assert_int_equal(ndp_proxy_session_total(f->p), 6);
+    assert_int_equal(count_state(f, NDP_S_INVALID), 0);
+    assert_int_equal(count_state(f, NDP_S_VALID), 4);
+    assert_int_equal(state_of(f, "2001:db8:1::c:5"), -1);
+    assert_int_equal(state_of(f, "2001:db8:1::c:6"), NDP_S_INCOMPLETE);
+    assert_int_equal(state_of(f, "2001:db8:1::c:7"), NDP_S_INCOMPLETE);
+    assert_int_equal(C(f, NDP_C_EVICTED), 10);
+    assert_int_equal(f->n_down, 0);
+    /* below the confirmed ones: they go too, least recently used first */
+    ns(f, "2001:db8:1::a:0");
+    c2.sessions = 1;
+    ndp_proxy_set_config(f->p, &c2, f->now);
+    assert_int_equal(ndp_proxy_session_total(f->p), 1);
+    assert_int_equal(state_of(f, "2001:db8:1::a:0"), NDP_S_VALID);
+    assert_int_equal(f->n_down, 3);
+    /* and back up: the new bound holds */
+    c2.sessions = 32;
+    ndp_proxy_set_config(f->p, &c2, f->now);
+    for (uint32_t i = 0; i < 100; i++) {
+        struct in6_addr a = nth("2001:db8:1::", 0x10000 + i);
+        ns_a(f, &a, "fe80::fe");
+    }
+    assert_int_equal(ndp_proxy_session_total(f->p), 32);
+    assert_int_equal(state_of(f, "2001:db8:1::a:0"), NDP_S_VALID);
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::a:0"), f->now);
+    assert_int_equal(C(f, NDP_C_NA_RECEIVED), 5);
+    ndp_proxy_set_config(f->p, &f->cfg, f->now); /* c2 ends with this function */
+    assert_int_equal(ndp_proxy_session_total(f->p), 16);
+}
+
+static void test_iface_changed(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/64", CONF_PROXY_IFACE, "lan0", NULL);
+    add_rule(f, "2001:db8:2::/64", CONF_PROXY_AUTO, NULL, NULL);
+    add_route(f, "2001:db8:2::/64", LAN2_IF, false, true);
+    start(f);
+    confirm_target(f, "2001:db8:1::1");
+    ns(f, "2001:db8:1::2");
+    ns(f, "2001:db8:2::1");
+    ndp_proxy_on_na(f->p, LAN2_IF, AP("2001:db8:2::1"), f->now);
+    assert_int_equal(state_of(f, "2001:db8:2::1"), NDP_S_VALID);
+    ns(f, "2001:db8:2::2");
+    ns(f, "2001:db8:2::3");
+    ndp_proxy_on_na(f->p, LAN2_IF, AP("2001:db8:2::3"), f->now);
+    assert_int_equal(f->n_up, 3);
+
+    /* lan0 went away: its sessions end, the others stay */
+    ndp_proxy_iface_changed(f->p, LAN_IF, f->now);
+    assert_int_equal(state_of(f, "2001:db8:1::1"), -1);
+    assert_int_equal(state_of(f, "2001:db8:1::2"), -1);
+    assert_int_equal(state_of(f, "2001:db8:2::1"), NDP_S_VALID);
+    assert_int_equal(f->n_down, 1);
+    /* a route change that changes nothing */
+    ndp_proxy_iface_changed(f->p, 0, f->now);
+    assert_int_equal(ndp_proxy_session_total(f->p), 3);
+    /* part of the prefix now routed elsewhere, or via a router */
+    add_route(f, "2001:db8:2::1/128", LAN_IF, false, true);
+    add_route(f, "2001:db8:2::2/128", LAN2_IF, true, true);
+    ndp_proxy_iface_changed(f->p, 0, f->now);
+    assert_int_equal(state_of(f, "2001:db8:2::1"), -1);
+    assert_int_equal(state_of(f, "2001:db8:2::2"), -1);
+    assert_int_equal(state_of(f, "2001:db8:2::3"), NDP_S_VALID);
+    assert_int_equal(f->n_down, 2);
+    assert_int_equal(C(f, NDP_C_REMOVED), 4);
+    /* the target moved without an event: the next NS starts over on the new link */
+    f->routes[f->n_routes - 1].r.via_gateway = false;
+    f->routes[f->n_routes - 1].prefix = P("2001:db8:2::3/128");
+    f->routes[f->n_routes - 1].r.ifindex = LAN_IF;
+    ns(f, "2001:db8:2::3");
+    assert_int_equal(state_of(f, "2001:db8:2::3"), NDP_S_INCOMPLETE);
+    assert_int_equal(f->n_down, 3);
+    assert_int_equal(f->pr[f->n_pr - 1].ifindex, LAN_IF);
+}
+
+/* every way a session that was up can end gives exactly one down */
+static void test_updown_pairing(void **state)
+{
+    struct fake *f = *state;
+    iface_rules(f);
+    f->cfg.probe_rate = 100000;
+    start(f);
+    char t[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(t, sizeof(t), "2001:db8:1::a:%d", i);
+        confirm_target(f, t);
+    }
+    /* a refresh that fails, one that works, an unasked expiry */
+    ns(f, "2001:db8:1::a:0");
+    ns(f, "2001:db8:1::a:1");
+    run_until(f, f->now + 28000);
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::a:1"), f->now);
+    run_until(f, f->now + 2000);
+    assert_int_equal(state_of(f, "2001:db8:1::a:0"), NDP_S_INVALID);
+    assert_int_equal(state_of(f, "2001:db8:1::a:1"), NDP_S_VALID);
+    assert_int_equal(state_of(f, "2001:db8:1::a:2"), -1);
+    assert_int_equal(f->n_down, 7);
+    /* confirmed again from INVALID: up again, then freed with the engine */
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::a:0"), f->now);
+    assert_int_equal(f->n_up, 9);
+    assert_int_equal(f->n_live, 2);
+    for (size_t i = 0; i < f->n_ud; i++)
+        assert_int_equal(f->ud[i].info.ifindex, LAN_IF);
+    /* teardown checks that free ends the two that are up */
+}
+
+static void test_free_ends_sessions(void **state)
+{
+    struct fake *f = *state;
+    iface_rules(f);
+    f->cfg.answer_delay = 100;
+    f->rand_val = UINT32_MAX;
+    start(f);
+    confirm_target(f, "2001:db8:1::1");
+    confirm_target(f, "2001:db8:1::2");
+    ns(f, "2001:db8:1::3");
+    ns(f, "2001:db8:1::1"); /* a delayed answer in the queue */
+    ndp_proxy_free(f->p);
+    f->p = NULL;
+    assert_int_equal(f->n_live, 0);
+    assert_int_equal(f->n_down, 2);
+    ndp_proxy_free(NULL);
+}
+
+static void test_no_callbacks(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/64", CONF_PROXY_IFACE, "lan0", NULL);
+    add_rule(f, "2001:db8:2::/64", CONF_PROXY_AUTO, NULL, NULL);
+    add_rule(f, "2001:db8:3::/64", CONF_PROXY_6BED4, NULL, NULL);
+    add_rule(f, "2001:db8:4::/64", CONF_PROXY_TUNNEL, NULL, "tun0");
+    add_rule(f, "2001:db8:5::/64", CONF_PROXY_STATIC, NULL, NULL);
+    f->cfg.answer_delay = 100;
+    static const struct ndp_ops none = {0};
+    f->p = ndp_proxy_new(&f->cfg, &none, f, (e6_counter_block){0}, f->now);
+    assert_non_null(f->p);
+    ndp_proxy_set_link(f->p, &f->link, f->now);
+    ns(f, "2001:db8:1::1");
+    ns(f, "2001:db8:2::1");
+    ns(f, "2001:db8:3::1:1");
+    ns(f, "2001:db8:4::1");
+    ns(f, "2001:db8:5::1");
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::1"), f->now);
+    run_until(f, f->now + 10000);
+    assert_int_equal(f->n_na, 0);
+    assert_int_equal(ndp_proxy_session_total(f->p), 0);
+}
+
+static void test_counter_names(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NDP_C__COUNT; i++) {
+        const char *n = ndp_counter_names[i];
+        assert_non_null(n);
+        assert_true(strlen(n) > 0);
+        for (const char *c = n; *c; c++)
+            assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(n, ndp_counter_names[j]);
+    }
+    assert_string_equal(ndp_state_name(NDP_S_INCOMPLETE), "incomplete");
+    assert_string_equal(ndp_state_name(NDP_S_VALID), "valid");
+    assert_string_equal(ndp_state_name(NDP_S_REFRESH), "refresh");
+    assert_string_equal(ndp_state_name(NDP_S_INVALID), "invalid");
+    assert_string_equal(ndp_state_name(NDP_S__COUNT), "?");
+}
+
+/* next() is the earliest deadline, and run() at it does the work */
+static void test_next_and_views(void **state)
+{
+    struct fake *f = *state;
+    iface_rules(f);
+    start(f);
+    assert_int_equal(ndp_proxy_next(f->p), UINT64_MAX);
+    uint64_t t0 = f->now;
+    ns(f, "2001:db8:1::1");
+    f->now += 300;
+    ns(f, "2001:db8:1::2");
+    assert_int_equal(ndp_proxy_next(f->p), t0 + 1000);
+    ndp_proxy_run(f->p, t0 + 999);
+    assert_int_equal(f->n_pr, 2);
+    ndp_proxy_run(f->p, t0 + 1000);
+    assert_int_equal(f->n_pr, 3);
+    assert_int_equal(ndp_proxy_next(f->p), t0 + 1300);
+    struct find_view fv = {.target = A("2001:db8:1::2")};
+    ndp_proxy_foreach(f->p, find_fn, &fv);
+    assert_int_equal(fv.v.state, NDP_S_INCOMPLETE);
+    assert_int_equal(fv.v.expires_ms, t0 + 300 + 3000);
+    assert_int_equal(fv.v.tries, 1);
+    size_t c[NDP_S__COUNT];
+    ndp_proxy_session_counts(f->p, c);
+    assert_int_equal(c[NDP_S_INCOMPLETE], 2);
+    assert_int_equal(c[NDP_S_VALID] + c[NDP_S_REFRESH] + c[NDP_S_INVALID], 0);
+    assert_int_equal(ndp_proxy_session_total(f->p), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1379,6 +1746,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_per_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_global, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_not_ratelimited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delay_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delay_not_for_askers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iface_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updown_pairing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_ends_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_callbacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_and_views, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
