@@ -44,7 +44,6 @@ const char *const ndp_counter_names[NDP_C__COUNT] = {
     [NDP_C_6BED4_DEAD] = "6bed4_dead",
     [NDP_C_PENDING] = "pending",
     [NDP_C_INVALID] = "invalid",
-    [NDP_C_OFFLOADED] = "offloaded",
     [NDP_C_NO_LINKLOCAL] = "no_linklocal",
     [NDP_C_PROBE_RATELIMITED] = "probe_ratelimited",
     [NDP_C_SESSION_FULL] = "session_full",

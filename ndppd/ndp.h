@@ -54,7 +54,6 @@ enum ndp_counter {
     NDP_C_6BED4_DEAD,        /* 6bed4: not a live peer */
     NDP_C_PENDING,           /* NS for a target being probed (answered on confirmation) */
     NDP_C_INVALID,           /* NS for a target known not to answer */
-    NDP_C_OFFLOADED,         /* not answered: the kernel's proxy entry answers */
     NDP_C_NO_LINKLOCAL,      /* no answer possible: source link-local missing */
     NDP_C_PROBE_RATELIMITED, /* new target not probed: its source's (or the global) budget */
     NDP_C_SESSION_FULL,      /* new target not probed: table full of confirmed ones */
@@ -104,8 +103,9 @@ struct ndp_ns {
  * One NA to send upstream. icmp is the whole ICMPv6 message, checksum
  * done. l2dst: the Ethernet destination (the asker's SLLA, else its frame
  * source; 33:33:00:00:00:01 for ff02::1), absent (l2dst_len 0) on links
- * without a MAC. The shell adds the IPv6 header (hop limit 255) and the
- * Ethernet header from l2dst and the link's own MAC.
+ * without a MAC, or when neither was known (ndp_ns.l2src NULL on an
+ * Ethernet link: the shell should not let that happen). The shell adds the IPv6 header (hop limit
+ * 255) and the Ethernet header from l2dst and the link's own MAC.
  */
 struct ndp_tx {
     struct in6_addr src;
