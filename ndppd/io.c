@@ -1702,7 +1702,7 @@ static void view_px(const struct ndp_px *p, struct e6_json *j, enum e6_view_form
     }
     e6_strbuf_printf(sb, "  sessions: %zu of %u", total, p->cfg->sessions);
     for (int st = 0; st < NDP_S__COUNT; st++)
-        e6_strbuf_printf(sb, "%s %s %zu", st ? "," : " (", ndp_state_name((enum ndp_state)st),
+        e6_strbuf_printf(sb, "%s%s %zu", st ? ", " : " (", ndp_state_name((enum ndp_state)st),
                          counts[st]);
     e6_strbuf_puts(sb, ")\n");
     if (p->cfg->kernel_offload || p->cfg->autowire)
