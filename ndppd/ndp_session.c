@@ -74,9 +74,11 @@ static uint64_t retrans_ms(const struct ndp_proxy *p)
     return p->cfg->retrans_time ? p->cfg->retrans_time : 1000;
 }
 
+/* 1..255: a session counts its tries in a byte (the config allows 1..10) */
 static unsigned retrans_limit(const struct ndp_proxy *p)
 {
-    return p->cfg->retrans_limit ? p->cfg->retrans_limit : 1;
+    unsigned v = p->cfg->retrans_limit;
+    return v == 0 ? 1 : v > UINT8_MAX ? UINT8_MAX : v;
 }
 
 static void set_state(struct ndp_proxy *p, struct ndp_session *s, enum ndp_state st)
