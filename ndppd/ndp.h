@@ -35,7 +35,11 @@
 #define NDP_MAX_SOURCES 1024
 /* Answers waiting for their random delay (RFC 4861 7.2.8); beyond: sent at once */
 #define NDP_MAX_DELAYED 4096
-/* All sources together may start at most this many times probe-rate probes/s */
+/*
+ * All sources together may start at most this many times probe-rate
+ * probes/s for multicast NS, and as many again for unicast NS (NUD of a
+ * target the asker had cached; those have no per-source budget)
+ */
 #define NDP_GLOBAL_PROBE_FACTOR 10
 
 /* Counter indices of the "ndppd" set (one set for all proxies). */

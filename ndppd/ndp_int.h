@@ -83,7 +83,7 @@ struct ndp_proxy {
     size_t n_state[NDP_S__COUNT];
 
     struct e6_htable sources;
-    uint64_t g_tokens, g_last;
+    uint64_t g_tokens[2], g_last[2]; /* global budgets: multicast NS, unicast NS */
 
     /* 7.2.8 delay queue: a binary min-heap on (due, seq), grown on demand */
     struct ndp_delayed *dq;

@@ -281,12 +281,14 @@ static struct ndp_source *source_get(struct ndp_proxy *p, const struct in6_addr 
     return s;
 }
 
-static void global_refill(struct ndp_proxy *p, uint64_t now)
+/* The global bucket g (0: multicast NS, 1: unicast NS), refilled to now. */
+static uint64_t *global_get(struct ndp_proxy *p, int g, uint64_t now)
 {
     uint64_t rate =
         (uint64_t)(p->cfg->probe_rate ? p->cfg->probe_rate : 1) * NDP_GLOBAL_PROBE_FACTOR;
-    p->g_tokens = refill(p->g_tokens, p->g_last, now, rate, rate * MILLI);
-    p->g_last = now;
+    p->g_tokens[g] = refill(p->g_tokens[g], p->g_last[g], now, rate, rate * MILLI);
+    p->g_last[g] = now;
+    return &p->g_tokens[g];
 }
 
 /* ---- NS and NA ---------------------------------------------------------------- */
@@ -327,10 +329,18 @@ void ndp_session_ns(struct ndp_proxy *p, const struct ndp_ns *ns, int ifindex, u
         return;
     }
 
-    /* a new target: budgets first, so a flood costs no allocation */
-    struct ndp_source *src = source_get(p, &ns->msg->src, now);
-    global_refill(p, now);
-    if ((src && src->tokens < MILLI) || p->g_tokens < MILLI) {
+    /*
+     * A new target: budgets first, so a flood costs no allocation. A
+     * unicast NS is a re-resolution (NUD) of a target the asker had cached,
+     * which only an answer of ours put there: a scan of unknown targets
+     * cannot produce it. It has its own global budget and no per-source
+     * one, so a scan by the upstream router cannot starve the targets it
+     * already uses (RFC 6583 7.2.4) once their sessions have lapsed.
+     */
+    bool nud = !e6_addr_is_multicast(&ns->msg->dst);
+    struct ndp_source *src = nud ? NULL : source_get(p, &ns->msg->src, now);
+    uint64_t *global = global_get(p, nud, now);
+    if ((src && src->tokens < MILLI) || *global < MILLI) {
         ndp_count(p, NDP_C_PROBE_RATELIMITED);
         return;
     }
@@ -352,7 +362,7 @@ void ndp_session_ns(struct ndp_proxy *p, const struct ndp_ns *ns, int ifindex, u
     p->n_state[NDP_S_INCOMPLETE]++;
     if (src)
         src->tokens -= MILLI;
-    p->g_tokens -= MILLI;
+    *global -= MILLI;
 
     if (ndp_op_kernel_neigh(p, ifindex, target)) {
         ndp_count(p, NDP_C_KERNEL_NEIGH);
@@ -473,9 +483,11 @@ int ndp_sessions_init(struct ndp_proxy *p, uint64_t now)
         e6_htable_destroy(&p->sessions);
         return -ENOMEM;
     }
-    p->g_last = now;
-    p->g_tokens =
-        (uint64_t)(p->cfg->probe_rate ? p->cfg->probe_rate : 1) * NDP_GLOBAL_PROBE_FACTOR * MILLI;
+    for (int g = 0; g < 2; g++) {
+        p->g_last[g] = now;
+        p->g_tokens[g] = (uint64_t)(p->cfg->probe_rate ? p->cfg->probe_rate : 1) *
+                         NDP_GLOBAL_PROBE_FACTOR * MILLI;
+    }
     return 0;
 }
 

@@ -1764,6 +1764,45 @@ static void test_memory_bounded_and_returned(void **state)
     assert_true(after <= base.uordblks + 4096);
 }
 
+/*
+ * A scan by the upstream router exhausts its budget for new targets, but a
+ * unicast NS (its NUD of a target it had cached from an earlier answer of
+ * ours) still gets probed: it draws on a global budget of its own.
+ */
+static void test_rate_nud_not_starved_by_scan(void **state)
+{
+    struct fake *f = *state;
+    add_rule(f, "2001:db8:1::/48", CONF_PROXY_IFACE, "lan0", NULL);
+    f->cfg.probe_rate = 5;
+    f->cfg.sessions = 1024;
+    start(f);
+    for (uint32_t i = 0; i < 100; i++) {
+        struct in6_addr a = nth("2001:db8:1::", 0x100 + i);
+        ns_a(f, &a, "fe80::fe");
+    }
+    assert_int_equal(C(f, NDP_C_PROBE_RATELIMITED), 95);
+    /* a multicast NS for the lapsed target: the router's budget is spent */
+    ns(f, "2001:db8:1::77");
+    assert_int_equal(C(f, NDP_C_PROBE_RATELIMITED), 96);
+    size_t p0 = f->n_pr;
+    /* its NUD probe (unicast) is heard */
+    ns_full(f, AP("2001:db8:1::77"),
+            &(struct ns_opts){.src = "fe80::fe", .dst = "2001:db8:1::77", .slla = true});
+    assert_int_equal(f->n_pr, p0 + 1);
+    assert_int_equal(state_of(f, "2001:db8:1::77"), NDP_S_INCOMPLETE);
+    ndp_proxy_on_na(f->p, LAN_IF, AP("2001:db8:1::77"), f->now);
+    assert_int_equal(f->na[f->n_na - 1].m->na_flags, E6_ND_NA_R | E6_ND_NA_S);
+    assert_true(e6_addr_equal(&f->na[f->n_na - 1].tx.dst, AP("fe80::fe")));
+    /* unicast NS are still bounded, by their global budget */
+    for (uint32_t i = 0; i < 100; i++) {
+        struct in6_addr a = nth("2001:db8:1::", 0x1000 + i);
+        char dst[64];
+        e6_addr_format(&a, dst, sizeof(dst));
+        ns_full(f, &a, &(struct ns_opts){.src = "fe80::fe", .dst = dst});
+    }
+    assert_int_equal(C(f, NDP_C_PROBE_RATELIMITED), 96 + 100 - (5 * NDP_GLOBAL_PROBE_FACTOR - 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1804,6 +1843,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_and_views, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_bounded_and_returned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_nud_not_starved_by_scan, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
