@@ -867,79 +867,106 @@ static void check_proxy_ndp(struct ndp_px *p)
     }
 }
 
+/* The proxy entry for target on the proxied interface (kernel-offload). */
+static void kern_proxy(struct ndp_px *p, const struct in6_addr *target, bool add)
+{
+    struct ndp_service *s = p->s;
+    char a[E6_ADDRSTRLEN];
+    if (!s->env.nl || !p->link.present)
+        return;
+    int rc = add ? e6_nl_proxy_add(s->env.nl, p->link.ifindex, target)
+                 : e6_nl_proxy_del(s->env.nl, p->link.ifindex, target);
+    if (add && rc < 0) {
+        e6_count(s->io, IO_PROXY_ADD_FAILED);
+        e6_log_rl(&p->kern_rl, E6_LOG_WARNING, "ndp %s: cannot add the proxy entry for %s: %s",
+                  p->cfg->name, e6_addr_format(target, a, sizeof(a)), strerror(-rc));
+    } else if (add) {
+        e6_count(s->io, IO_PROXY_ADDED);
+    } else if (rc == 0) {
+        e6_count(s->io, IO_PROXY_REMOVED);
+    } else if (rc != -ENOENT && rc != -ENODEV) {
+        /* gone with its interface: nothing to remove */
+        e6_count(s->io, IO_PROXY_DEL_FAILED);
+        e6_log_rl(&p->kern_rl, E6_LOG_WARNING, "ndp %s: cannot remove the proxy entry for %s: %s",
+                  p->cfg->name, e6_addr_format(target, a, sizeof(a)), strerror(-rc));
+    }
+}
+
+/* The autowire route target/128 dev ifindex, protocol NDP_RTPROT_AUTOWIRE. */
+static void kern_route(struct ndp_px *p, const struct in6_addr *target, int ifindex, bool add)
+{
+    struct ndp_service *s = p->s;
+    char a[E6_ADDRSTRLEN];
+    if (!s->env.nl || ifindex <= 0)
+        return;
+    struct e6_nl_route_spec r = {
+        .ifindex = ifindex,
+        .protocol = NDP_RTPROT_AUTOWIRE,
+    };
+    e6_prefix_make(&r.dst, target, 128);
+    int rc = add ? e6_nl_route_add(s->env.nl, &r, true) : e6_nl_route_del(s->env.nl, &r);
+    if (add && rc < 0) {
+        e6_count(s->io, IO_ROUTE_ADD_FAILED);
+        e6_log_rl(&p->kern_rl, E6_LOG_WARNING,
+                  "ndp %s: cannot add the autowire route %s/128 dev ifindex %d: %s", p->cfg->name,
+                  e6_addr_format(target, a, sizeof(a)), ifindex, strerror(-rc));
+    } else if (add) {
+        e6_count(s->io, IO_ROUTE_ADDED);
+    } else if (rc == 0) {
+        e6_count(s->io, IO_ROUTE_REMOVED);
+    } else if (rc != -ESRCH && rc != -ENODEV && rc != -ENOENT) {
+        /* a route of a deleted interface went with it */
+        e6_count(s->io, IO_ROUTE_DEL_FAILED);
+        e6_log_rl(&p->kern_rl, E6_LOG_WARNING,
+                  "ndp %s: cannot remove the autowire route %s/128: %s", p->cfg->name,
+                  e6_addr_format(target, a, sizeof(a)), strerror(-rc));
+    }
+}
+
 static void op_session_up(void *arg, const struct ndp_session_info *si)
 {
     struct ndp_px *p = arg;
-    struct ndp_service *s = p->s;
-    char a[E6_ADDRSTRLEN];
-    int rc;
-    if (!s->env.nl)
-        return;
-    if (p->cfg->kernel_offload && p->link.present) {
-        rc = e6_nl_proxy_add(s->env.nl, p->link.ifindex, &si->target);
-        if (rc < 0) {
-            e6_count(s->io, IO_PROXY_ADD_FAILED);
-            e6_log_rl(&p->kern_rl, E6_LOG_WARNING, "ndp %s: cannot add the proxy entry for %s: %s",
-                      p->cfg->name, e6_addr_format(&si->target, a, sizeof(a)), strerror(-rc));
-        } else {
-            e6_count(s->io, IO_PROXY_ADDED);
-        }
+    if (p->cfg->kernel_offload) {
+        kern_proxy(p, &si->target, true);
         check_proxy_ndp(p);
     }
-    if (p->cfg->autowire && si->ifindex > 0) {
-        struct e6_nl_route_spec r = {
-            .ifindex = si->ifindex,
-            .protocol = NDP_RTPROT_AUTOWIRE,
-        };
-        e6_prefix_make(&r.dst, &si->target, 128);
-        rc = e6_nl_route_add(s->env.nl, &r, true);
-        if (rc < 0) {
-            e6_count(s->io, IO_ROUTE_ADD_FAILED);
-            e6_log_rl(&p->kern_rl, E6_LOG_WARNING,
-                      "ndp %s: cannot add the autowire route %s/128 dev ifindex %d: %s",
-                      p->cfg->name, e6_addr_format(&si->target, a, sizeof(a)), si->ifindex,
-                      strerror(-rc));
-        } else {
-            e6_count(s->io, IO_ROUTE_ADDED);
-        }
-    }
+    if (p->cfg->autowire)
+        kern_route(p, &si->target, si->ifindex, true);
 }
 
 static void op_session_down(void *arg, const struct ndp_session_info *si)
 {
     struct ndp_px *p = arg;
-    struct ndp_service *s = p->s;
-    char a[E6_ADDRSTRLEN];
-    int rc;
-    if (!s->env.nl)
+    if (p->cfg->kernel_offload)
+        kern_proxy(p, &si->target, false);
+    if (p->cfg->autowire)
+        kern_route(p, &si->target, si->ifindex, false);
+}
+
+/* What kernel state the up sessions (valid, refresh) must now gain or lose. */
+struct kern_fix {
+    struct ndp_px *p;
+    int proxy; /* +1 add, -1 remove, 0 leave */
+    int route;
+};
+
+static void kern_fix_one(void *arg, const struct ndp_session_view *sv)
+{
+    struct kern_fix *f = arg;
+    if (sv->state != NDP_S_VALID && sv->state != NDP_S_REFRESH)
         return;
-    if (p->cfg->kernel_offload && p->link.present) {
-        rc = e6_nl_proxy_del(s->env.nl, p->link.ifindex, &si->target);
-        if (rc < 0 && rc != -ENOENT && rc != -ENODEV) {
-            e6_count(s->io, IO_PROXY_DEL_FAILED);
-            e6_log_rl(&p->kern_rl, E6_LOG_WARNING,
-                      "ndp %s: cannot remove the proxy entry for %s: %s", p->cfg->name,
-                      e6_addr_format(&si->target, a, sizeof(a)), strerror(-rc));
-        } else if (rc == 0) {
-            e6_count(s->io, IO_PROXY_REMOVED);
-        }
-    }
-    if (p->cfg->autowire && si->ifindex > 0) {
-        struct e6_nl_route_spec r = {
-            .ifindex = si->ifindex,
-            .protocol = NDP_RTPROT_AUTOWIRE,
-        };
-        e6_prefix_make(&r.dst, &si->target, 128);
-        rc = e6_nl_route_del(s->env.nl, &r);
-        if (rc < 0 && rc != -ESRCH && rc != -ENODEV && rc != -ENOENT) {
-            e6_count(s->io, IO_ROUTE_DEL_FAILED);
-            e6_log_rl(&p->kern_rl, E6_LOG_WARNING,
-                      "ndp %s: cannot remove the autowire route %s/128: %s", p->cfg->name,
-                      e6_addr_format(&si->target, a, sizeof(a)), strerror(-rc));
-        } else if (rc == 0) {
-            e6_count(s->io, IO_ROUTE_REMOVED);
-        }
-    }
+    if (f->proxy)
+        kern_proxy(f->p, &sv->target, f->proxy > 0);
+    if (f->route)
+        kern_route(f->p, &sv->target, sv->ifindex, f->route > 0);
+}
+
+static void kern_fix(struct ndp_px *p, int proxy, int route)
+{
+    if (!proxy && !route)
+        return;
+    struct kern_fix f = {.p = p, .proxy = proxy, .route = route};
+    ndp_proxy_foreach(p->eng, kern_fix_one, &f);
 }
 
 /* xorshift64*: the engine only needs unpredictable-enough jitter */
@@ -1009,12 +1036,16 @@ static void refresh(struct ndp_px *p, bool force)
     bool same = memcmp(&l, &p->link, sizeof(l)) == 0 && admin_up == p->admin_up &&
                 arptype == p->arptype && hwlen == p->hwaddr_len && memcmp(hw, p->hwaddr, 6) == 0;
     if (!same || force) {
+        /* proxy entries live on the link: a new one (re-created, back) has none */
+        bool relink = l.present && (!p->link.present || p->link.ifindex != l.ifindex);
         p->link = l;
         p->admin_up = admin_up;
         p->arptype = arptype;
         memcpy(p->hwaddr, hw, 6);
         p->hwaddr_len = hwlen;
         ndp_proxy_set_link(p->eng, &p->link, now_ms(p->s));
+        if (relink && p->cfg->kernel_offload && !force)
+            kern_fix(p, +1, 0);
         cap_update(p);
         after_input(p);
     }
@@ -1537,10 +1568,19 @@ int ndp_service_reconcile(struct ndp_service *s, const struct conf *old, const s
             rc = -ENOMEM;
             continue;
         }
-        bool offload_was = p->cfg->kernel_offload;
+        bool offload_was = p->cfg->kernel_offload, autowire_was = p->cfg->autowire;
+        /* sessions the new rules end go with the old settings' kernel state */
         ndp_proxy_set_config(p->eng, copy, now);
         pxcfg_free(p->cfg);
         p->cfg = copy;
+        /* the ones that stay gain or lose what the switches now say */
+        kern_fix(p,
+                 copy->kernel_offload == offload_was ? 0
+                 : copy->kernel_offload              ? 1
+                                                     : -1,
+                 copy->autowire == autowire_was ? 0
+                 : copy->autowire               ? 1
+                                                : -1);
         if (!offload_was)
             p->proxy_ndp_warned = false;
         check_proxy_ndp(p);
