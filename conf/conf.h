@@ -9,6 +9,7 @@
 #ifndef E6_CONF_CONF_H
 #define E6_CONF_CONF_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@ struct conf_global {
     char *control_socket;        /* default E6_RUNDIR "/edge6d.sock" */
     char *state_dir;             /* default E6_STATEDIR */
     enum e6_log_level log_level; /* default info */
+    /* "manage-sysctls", default no: set net.ipv6.conf.IF.forwarding=1 (and all) on the
+       interfaces edge6d routes between instead of only reporting it missing */
+    bool manage_sysctls;
 };
 
 /* Lifetimes in seconds; this value means "infinity" on the wire. */
@@ -198,11 +202,61 @@ enum conf_tunnel_type {
     CONF_TUNNEL_6BED4,
 };
 
-/* tunnel NAME { type = 6in4|6bed4 ... } (keys: tunnel issues) */
+/* 6in4 (RFC 4213): which end of the tunnel this box is */
+enum conf_tunnel_mode {
+    CONF_TUN_SERVER, /* one TUN for every `client` block (tunnel-broker side, the VPS) */
+    CONF_TUN_CLIENT, /* one tunnel to `remote` (the home router) */
+};
+
+/* RFC 4213 3.2: a static tunnel MTU sends DF clear; dynamic sets DF and follows ICMPv4 */
+enum conf_pmtu {
+    CONF_PMTU_STATIC,
+    CONF_PMTU_DYNAMIC,
+};
+
+/*
+ * client NAME { ... } inside a 6in4 server: one tunnel-broker client. The
+ * link between server and client is client-address's prefix (a /64 with
+ * server ::1 and client ::2, or a /127).
+ */
+struct conf_tunnel_client {
+    char *name;
+    unsigned line;
+    struct in_addr remote;          /* "remote", required: the client's IPv4 (unicast) */
+    struct in6_addr client_address; /* "client-address" ADDR/LEN, required; LEN 64..127 */
+    uint8_t client_plen;
+    struct in6_addr server_address; /* "server-address": ours on that link; default ::1 of
+                                       the prefix (the other end of a /127), never equal to
+                                       client-address */
+    struct e6_prefix *routed;       /* "routed-prefixes" = { "P/L", ... }: L <= 64, none
+                                       overlapping another client's or a link prefix */
+    size_t n_routed;
+    unsigned mtu; /* 1280..the tunnel's mtu; 0 (default): the tunnel's */
+};
+
+/* tunnel NAME { type = 6in4|6bed4 ... } (6bed4 keys: the 6bed4 issue) */
 struct conf_tunnel {
     char *name; /* also the TUN interface name */
     unsigned line;
     enum conf_tunnel_type type;
+
+    /* 6in4 */
+    enum conf_tunnel_mode mode; /* "mode = server|client", required for 6in4 */
+    struct in_addr local;       /* "local", required for 6in4: our IPv4 address */
+    unsigned ttl;               /* outer IPv4 TTL 1..255, default 64 (RFC 4213 3.3) */
+    unsigned mtu;               /* 1280..1480, default 1480 (RFC 4213 3.2): the TUN's MTU */
+    enum conf_pmtu pmtu;        /* "mtu-discovery = static|dynamic", default static */
+    enum conf_tristate kernel;  /* "kernel = auto|yes|no", default auto: a kernel sit device
+                                   when the kernel has one (yes: required), else userspace */
+    /* client mode only (refused in server mode) */
+    struct in_addr remote;          /* required: the server's IPv4 */
+    struct in6_addr client_address; /* "client-address" ADDR/LEN, required; ours */
+    uint8_t client_plen;
+    struct in6_addr server_address; /* "server-address", default as in a client block */
+    bool default_route;             /* "default-route", default yes: ::/0 via the tunnel */
+    /* server mode only: at least one */
+    struct conf_tunnel_client *clients;
+    size_t n_clients;
 };
 
 struct conf {
