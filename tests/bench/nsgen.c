@@ -44,13 +44,21 @@
 
 struct target {
     struct in6_addr addr;
-    uint64_t sent_ns; /* send time of the outstanding NS, 0: none */
+    uint32_t head, count; /* outstanding NSs: ring[head .. head + count) */
 };
 
 struct gen {
     struct target *t;
     size_t n;
     uint32_t *slot; /* open addressing: index + 1, 0 empty */
+    /*
+     * Send times of each target's outstanding NSs, oldest first, ringsz a
+     * target: with few targets asked fast an NS is often re-sent before
+     * its answer is back, and answers come in order. When a ring is full
+     * the oldest send is given up (counted unanswered).
+     */
+    uint64_t *ring;
+    uint32_t ringsz;
     size_t mask;
     uint32_t *lat_us; /* one per answered NS */
     size_t n_lat, cap_lat;
@@ -92,7 +100,7 @@ static size_t lookup(struct gen *g, const struct in6_addr *a, bool add)
             if (!add)
                 return SIZE_MAX;
             g->t[g->n].addr = *a;
-            g->t[g->n].sent_ns = 0;
+            g->t[g->n].head = g->t[g->n].count = 0;
             g->slot[i] = (uint32_t)++g->n;
             return g->n - 1;
         }
@@ -250,12 +258,13 @@ static void drain(struct gen *g, int rx)
                 continue;
             }
             struct target *tg = &g->t[k];
-            if (!tg->sent_ns) {
+            if (!tg->count) {
                 g->late++; /* a second answer, or one after the NS was given up */
                 continue;
             }
-            uint64_t us = (t - tg->sent_ns) / 1000;
-            tg->sent_ns = 0;
+            uint64_t us = (t - g->ring[(size_t)k * g->ringsz + tg->head]) / 1000;
+            tg->head = (tg->head + 1) % g->ringsz;
+            tg->count--;
             g->answered++;
             if (g->n_lat == g->cap_lat) {
                 size_t cap = g->cap_lat ? 2 * g->cap_lat : 65536;
@@ -492,6 +501,12 @@ int main(int argc, char **argv)
     }
     if (!count && secs <= 0)
         count = g.n;
+    g.ringsz = g.n <= 65536 ? 16 : 1;
+    g.ring = calloc(g.n * g.ringsz, sizeof(*g.ring));
+    if (!g.ring) {
+        fprintf(stderr, "nsgen: out of memory\n");
+        return 1;
+    }
 
     int tx = socket(AF_PACKET, SOCK_RAW, 0);
     int rx = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IPV6));
@@ -570,7 +585,13 @@ int main(int argc, char **argv)
             memset(&mm[k].msg_hdr, 0, sizeof(mm[k].msg_hdr));
             mm[k].msg_hdr.msg_iov = &iov[k];
             mm[k].msg_hdr.msg_iovlen = 1;
-            tg->sent_ns = now_ns();
+            uint64_t *ring = g.ring + (size_t)next * g.ringsz;
+            if (tg->count == g.ringsz) { /* the oldest is given up */
+                tg->head = (tg->head + 1) % g.ringsz;
+                tg->count--;
+            }
+            ring[(tg->head + tg->count) % g.ringsz] = now_ns();
+            tg->count++;
             next = next + 1 == g.n ? 0 : next + 1;
             k++;
         }
@@ -620,6 +641,7 @@ int main(int argc, char **argv)
            g.send_errors, dur);
     fflush(stdout);
     free(g.lat_us);
+    free(g.ring);
     free(g.t);
     free(g.slot);
     close(tx);

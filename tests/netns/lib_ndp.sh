@@ -212,3 +212,20 @@ ndp_count_nas() { ndp_nas "$1" "len(r[$2]['nas']) if $2 < len(r) else -1"; }
 
 # ndp_na_desc: the fields of an NA the checks below compare, as one string.
 NDP_NA_DESC='"src=%s dst=%s l2dst=%s hlim=%d R%dS%dO%d tlla=%s csum=%s code=%d bad_opts=%s" % (n["src"], n["dst"], n["l2dst"], n["hlim"], n["r"], n["s"], n["o"], n["tlla"], n["csum_ok"], n["code"], n["bad_opts"])'
+
+# ndp_status_sum CONF OBJ KEY: from `edge6ctl --json status`, the sum of
+# KEY over every object named OBJ that holds it (e.g. sessions total,
+# capture drops), wherever it sits: cheap enough to poll under load.
+ndp_status_sum() {
+    e6ctl "$NDP_VPS" "$1" --json status | "$E6_PY" -c '
+import json, sys
+obj, key = sys.argv[1], sys.argv[2]
+def walk(v, name=None):
+    if isinstance(v, dict):
+        s = v[key] if name == obj and isinstance(v.get(key), int) else 0
+        return s + sum(walk(x, k) for k, x in v.items())
+    if isinstance(v, list):
+        return sum(walk(x) for x in v)
+    return 0
+print(walk(json.load(sys.stdin)))' "$2" "$3"
+}
