@@ -24,7 +24,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 BUILD_DEPS=(build-essential autoconf automake pkg-config clang libclang-rt-14-dev
     libpcap-dev libnl-3-dev libnl-route-3-dev libconfuse-dev libsystemd-dev
     libcap-dev libcmocka-dev)
-TEST_DEPS=(iproute2 nftables ndisc6 radvd radvdump tshark iperf3 python3 procps psmisc
+TEST_DEPS=(iproute2 iputils-ping nftables ndisc6 radvd radvdump tshark iperf3 python3 procps psmisc
     valgrind clang-format)
 PKG_DEPS=(debhelper devscripts dpkg-dev fakeroot lintian adduser)
 
@@ -217,14 +217,25 @@ cmd_check() {
 demo_conf() {
     # embedded default config for the lab; grows as features land
     cat <<EOF
-# edge6 demo: a VPS fronting 2001:db8:9:10::/64 (see README)
+# edge6 demo: a VPS fronting 2001:db8:9:10::/64 on eth0 (see README); the
+# part 2001:db8:9:10:1::/80 lives behind it on lan0
 user = "nobody"
 control-socket = "$1/run/edge6d.sock"
 state-directory = "$1/state"
 log-level = "info"
 
-proxy eth0 {
-    rule 2001:db8:9:10::/64 { }
+interface lan0 {                  # Router Advertisements: hosts on lan0 get a default route
+    rdnss { servers = { "auto" } }
+}
+
+proxy eth0 {                      # NDP proxy: answer the provider's router ...
+    rule 2001:db8:9:10:1::/80 {   # ... for addresses confirmed on lan0
+        method = iface
+        iface = lan0
+    }
+    rule 2001:db8:9:10::1/128 {   # the VPS's own address: the kernel answers
+        method = exclude
+    }
 }
 
 tunnel tun6in4 {
@@ -233,14 +244,22 @@ tunnel tun6in4 {
 EOF
 }
 
+# run a command in a demo namespace, showing it
+demo_run() {
+    local n=$1
+    shift
+    echo "[${n%%-*}]\$ $*"
+    ip netns exec "$n" "$@"
+}
+
 cmd_demo() {
     need_root demo
-    install_deps "${BUILD_DEPS[@]}" iproute2 python3
+    install_deps "${BUILD_DEPS[@]}" iproute2 iputils-ping python3 ndisc6
     autogen
     say "build"
     build build-gcc || die "build failed"
     local d6="$top/build-gcc/daemon/edge6d" ctl="$top/build-gcc/daemon/edge6ctl"
-    local ns="e6demo-vps-$$" up="e6demo-up-$$" work
+    local ns="vps-e6demo-$$" up="up-e6demo-$$" lan="lan-e6demo-$$" work n i
     work=$(mktemp -d /tmp/e6demo.XXXXXX)
     chmod 755 "$work"
     # like systemd's StateDirectory= and RuntimeDirectory=: owned by the user
@@ -248,35 +267,60 @@ cmd_demo() {
     mkdir -p "$work/state" "$work/run"
     chown nobody "$work/state" "$work/run"
     # shellcheck disable=SC2064
-    trap "for n in $ns $up; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; ip netns del $ns 2>/dev/null; ip netns del $up 2>/dev/null; rm -rf $work" EXIT
-    say "lab: namespaces $up (the provider's router) and $ns (the VPS), linked by eth0"
-    ip netns add "$ns"
-    ip netns add "$up"
-    ip -n "$ns" link set lo up
-    ip -n "$up" link set lo up
+    trap "for n in $ns $up $lan; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; for n in $ns $up $lan; do ip netns del \$n 2>/dev/null; done; rm -rf $work" EXIT
+    say "lab: up (the provider's router) --eth0-- vps (edge6d) --lan0-- lan (a host behind it)"
+    for n in "$ns" "$up" "$lan"; do
+        ip netns add "$n"
+        ip -n "$n" link set lo up
+        ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    done
     ip link add "e6d$$" type veth peer name "e6u$$"
     ip link set "e6d$$" netns "$ns" name eth0
     ip link set "e6u$$" netns "$up" name eth0
+    ip link add "e6l$$" type veth peer name "e6h$$"
+    ip link set "e6l$$" netns "$ns" name lan0
+    ip link set "e6h$$" netns "$lan" name eth0
+    ip netns exec "$lan" sysctl -qw net.ipv6.conf.eth0.accept_ra=2
     ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lan0 up
     ip -n "$up" link set eth0 up
-    ip -n "$ns" -6 addr add 2001:db8:9:10::1/64 dev eth0 nodad
+    ip -n "$lan" link set eth0 up
+    # the provider believes the whole /64 is on eth0, so it solicits every address
     ip -n "$up" -6 addr add 2001:db8:9:10::fffe/64 dev eth0 nodad
+    ip -n "$ns" -6 addr add 2001:db8:9:10::1/64 dev eth0 nodad
+    ip -n "$ns" -6 route add default via 2001:db8:9:10::fffe dev eth0
+    ip -n "$ns" -6 route add 2001:db8:9:10:1::/80 dev lan0
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+    # the LAN host: a static address in the part behind the VPS, its router from our RAs
+    ip -n "$lan" -6 addr add 2001:db8:9:10:1::10/80 dev eth0 nodad
     demo_conf "$work" >"$work/edge6d.conf"
     echo "--- configuration ($work/edge6d.conf)"
     cat "$work/edge6d.conf"
     say "edge6d -t"
     "$d6" -t -c "$work/edge6d.conf"
-    say "starting edge6d in $ns"
+    say "starting edge6d in vps"
     ip netns exec "$ns" "$d6" -f -c "$work/edge6d.conf" >"$work/edge6d.log" 2>&1 &
-    local i
     for i in $(seq 50); do
         ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" status >/dev/null 2>&1 && break
         sleep 0.1
     done
+    say "the LAN host learns its default router from edge6d's Router Advertisement"
+    for i in $(seq 50); do
+        ip -n "$lan" -6 route show default | grep -q 'proto ra' && break
+        sleep 0.2
+    done
+    demo_run "$lan" ip -6 route show default
+    say "the provider's router pings the LAN host: edge6d probes lan0, then answers on eth0"
+    demo_run "$up" ping -6 -c 3 -i 0.3 -W 2 2001:db8:9:10:1::10 || true
+    demo_run "$up" ip -6 neigh show 2001:db8:9:10:1::10
+    say "an address of the /80 where no host lives gets no answer (ndisc6 gives up)"
+    demo_run "$up" ndisc6 -1 -r 2 -w 500 2001:db8:9:10:1::99 eth0 || true
+    say "edge6ctl neighbors: the proxy's sessions"
+    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" neighbors || true
     say "edge6ctl status"
-    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" status
+    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" status
     say "edge6ctl counters"
-    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" counters
+    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" counters
     say "a bad reload is refused and the old configuration stays in force"
     echo "bogus-key = 1" >>"$work/edge6d.conf"
     ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" reload || true
@@ -284,7 +328,7 @@ cmd_demo() {
     local pid
     pid=$(ip netns pids "$ns" | head -1)
     grep -E '^(Uid|CapEff|CapBnd):' "/proc/$pid/status"
-    say "stopping (SIGTERM)"
+    say "stopping (SIGTERM): final Router Advertisements, then exit"
     kill -TERM "$pid"
     wait 2>/dev/null
     echo "--- edge6d log"
