@@ -24,15 +24,15 @@
 # of the highest rate with >= 99 % answered and the ratios edge6d/ndppd
 # (targets: static >= 4x, iface >= 50x). Not pass/fail. Needs root:
 #   sudo E6_BUILDDIR=/tmp/b tests/bench/ndp_rate.sh
-# Environment: N (20000), STEP (2), RATES ("1000 2000 5000 10000 20000
-# 50000 100000 200000 400000"), WHICH ("static iface").
+# Environment: N (20000), STEP (2), RATES (1000 to 300000 in 13 steps),
+# WHICH ("static iface").
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/lib_edge6d.sh"
 . "$(dirname "$0")/../netns/lib_ndp.sh"
 
 N=${N:-20000}
 STEP=${STEP:-2}
-RATES=${RATES:-"1000 2000 5000 10000 20000 50000 100000 200000 400000"}
+RATES=${RATES:-"1000 2000 5000 10000 15000 20000 30000 50000 75000 100000 150000 200000 300000"}
 WHICH=${WHICH:-"static iface"}
 NSGEN=${NSGEN:-$E6_BUILDDIR/tests/bench/nsgen}
 NDPPD=${NDPPD:-/usr/sbin/ndppd}

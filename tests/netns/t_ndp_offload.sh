@@ -54,9 +54,11 @@ assert_match "the kernel answers from the proxy entry too (proxy_ndp on): O=0" "
 # --- a target that leaves the LAN: its entry and route go when its session ends
 nsx "$NDP_LAN" ip -6 addr del "$K/120" dev "$NDP_HOSTIF"
 k_gone() { ! proxies | grep -q "^$K " && ! wired | grep -q "^$K "; }
-# keep asking for it, as the upstream would, so the session is refreshed and fails
+# keep asking for both, as the upstream would: K's session is refreshed
+# and fails, the LAN host's is refreshed and stays (unasked, it would lapse
+# after valid-ttl like any other)
 k_gone_asking() {
-    ndp_ask "target=$K,src=$NDP_UPADDR,wait=0.2" >/dev/null
+    ndp_ask "target=$K,src=$NDP_UPADDR,wait=0.2" "target=$NDP_HOST,src=$NDP_UPADDR,wait=0.1" >/dev/null
     k_gone
 }
 wait_for 20 "the proxy entry and route of $K removed once it left the LAN" k_gone_asking

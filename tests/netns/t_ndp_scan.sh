@@ -3,9 +3,9 @@
 # addresses of the /64 (none of them present) at 2000/s against an iface
 # rule with `sessions = 256`. edge6d's sessions never exceed the bound, its
 # memory (VmRSS) stays within 4 MiB of the idle value during and after the
-# scan, no scanned address is answered, and the real LAN host stays
-# reachable from the upstream all along (pings during the scan, at most 2
-# lost) and keeps its valid session.
+# scan (not judged on a sanitizer build), no scanned address is answered,
+# and the real LAN host stays reachable from the upstream all along (pings
+# during the scan, at most 2 lost) and keeps its valid session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_ndp.sh"
@@ -66,7 +66,17 @@ if [ "$samples" -ge 5 ] && [ "$max_sessions" -le "$BOUND" ] && [ "$max_sessions"
 else
     fail "sessions during the scan: at most $max_sessions (bound $BOUND, $samples samples)"
 fi
-if [ $((max_rss - rss0)) -le 4096 ]; then ok "VmRSS during the scan within 4 MiB of idle (+$((max_rss - rss0)) KiB)"; else
+# a sanitizer build holds freed memory back (ASan's quarantine, shadow
+# memory): its RSS says nothing about edge6d's
+if ldd "$EDGE6D" 2>/dev/null | grep -q 'libasan'; then
+    SAN_BUILD=1
+    e6_log "VmRSS not judged: $EDGE6D is a sanitizer build"
+else
+    SAN_BUILD=0
+fi
+if [ "$SAN_BUILD" = 1 ]; then :; elif [ $((max_rss - rss0)) -le 4096 ]; then
+    ok "VmRSS during the scan within 4 MiB of idle (+$((max_rss - rss0)) KiB)"
+else
     fail "VmRSS grew by $((max_rss - rss0)) KiB during the scan (idle $rss0 KiB)"
 fi
 ping=$(cat "$E6_WORK/ping.json")
@@ -85,7 +95,9 @@ fi
 sleep 6
 rss2=$(ndp_rss_kb "$pid")
 e6_log "VmRSS after the scan: $rss2 KiB (idle $rss0 KiB); sessions: $(ndp_sessions_total "$conf")"
-if [ $((rss2 - rss0)) -le 4096 ]; then ok "VmRSS after the scan within 4 MiB of idle (+$((rss2 - rss0)) KiB)"; else
+if [ "$SAN_BUILD" = 1 ]; then :; elif [ $((rss2 - rss0)) -le 4096 ]; then
+    ok "VmRSS after the scan within 4 MiB of idle (+$((rss2 - rss0)) KiB)"
+else
     fail "VmRSS after the scan is $((rss2 - rss0)) KiB above idle"
 fi
 assert_eq "after the scan: 3 of 3 pings to $NDP_HOST" 3/3 "$(ndp_ping "$NDP_HOST" 3)"
