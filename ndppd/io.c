@@ -159,6 +159,7 @@ struct ndp_px {
     struct tx_batch *tx; /* while the capture is open */
     bool dispatching;    /* inside pcap_dispatch: answers wait for the batch's end */
     char cap_err[256];
+    char logged_err[256]; /* the capture error last logged */
     struct e6_timer cap_retry;
     uint32_t cap_retry_ms;
     uint16_t unsupported_arptype; /* the link type refused, to retry when it changes */
@@ -581,8 +582,8 @@ static void cap_log(struct ndp_px *p)
         e6_info("ndp %s: %s", p->cfg->name, cap_state_text(p));
         break;
     case CAP_FAILED:
-        e6_err("ndp %s: %s; retrying in %u s", p->cfg->name, p->cap_err,
-               (p->cap_retry_ms + 999) / 1000);
+        e6_err("ndp %s: %s; retrying every %u s at most, not proxying meanwhile", p->cfg->name,
+               p->cap_err, CAPTURE_RETRY_MAX_MS / 1000);
         break;
     case CAP_UNSUPPORTED:
         e6_err("ndp %s: %s: not proxying on this interface", p->cfg->name, p->cap_err);
@@ -596,8 +597,11 @@ static void cap_fail(struct ndp_px *p)
     p->cap_retry_ms = ms > CAPTURE_RETRY_MAX_MS ? CAPTURE_RETRY_MAX_MS : ms;
     p->cap = CAP_FAILED;
     e6_timer_arm_in(p->s->env.loop, &p->cap_retry, p->cap_retry_ms);
-    /* a new error text is worth a line even in the same state */
-    p->state_logged = false;
+    /* a new error is worth a line; the same one retried is not */
+    if (strcmp(p->logged_err, p->cap_err) != 0) {
+        p->state_logged = false;
+        snprintf(p->logged_err, sizeof(p->logged_err), "%s", p->cap_err);
+    }
     cap_log(p);
 }
 
@@ -627,6 +631,7 @@ static void cap_update(struct ndp_px *p)
     if (rc == 0) {
         e6_timer_cancel(s->env.loop, &p->cap_retry);
         p->cap_retry_ms = 0;
+        p->logged_err[0] = '\0';
         cap_log(p);
         return;
     }
