@@ -50,6 +50,20 @@ enum conf_key_kind {
     /* uint8_t[6] at .offset, a unicast MAC written aa:bb:cc:dd:ee:ff; sets the
        bool at .off_aux. No default: unset leaves both zero */
     CONF_K_MAC,
+    /* struct in_addr at .offset: a unicast IPv4 address (not 0.0.0.0/8,
+       127.0.0.0/8, multicast, 240.0.0.0/4 or broadcast). No default: unset is 0 */
+    CONF_K_IPV4,
+    /* struct in6_addr at .offset: a unicast address that can be routed (not
+       ::, loopback, multicast or link-local); default from .derive_into */
+    CONF_K_ADDR6,
+    /* "ADDR/LEN": struct in6_addr at .offset, uint8_t LEN at .off_aux; LEN
+       .min ... .max; an address of the prefix, not the prefix itself (on a
+       /127 either address, RFC 6164), not multicast, link-local, loopback or :: */
+    CONF_K_ADDR_PLEN,
+    /* struct e6_prefix * at .offset, size_t at .off_count; .min ... .max
+       entries, each "P/L" without host bits, L at most .len_max, not
+       multicast or link-local, no two overlapping */
+    CONF_K_PREFIXLIST,
 };
 
 /* key flags */
@@ -58,9 +72,13 @@ enum conf_key_kind {
 #define CONF_KF_INFINITY (1u << 2) /* LIFETIME: "infinity" allowed */
 #define CONF_KF_AUTO     (1u << 3) /* ADDRLIST: the word "auto" allowed */
 #define CONF_KF_PARENT   (1u << 4) /* .derive reads the parent section, not this one */
+/* No default: absent leaves the field zero, and the section's checks say
+   when it is needed (a 6in4 tunnel's mode) or what zero means (the tunnel's mtu) */
+#define CONF_KF_UNSET (1u << 5)
 
 /* Lists are kinds too; libconfuse gets them as lists of strings. */
-#define CONF_KIND_IS_LIST(k) ((k) == CONF_K_ADDRLIST || (k) == CONF_K_STRLIST)
+#define CONF_KIND_IS_LIST(k)                                                                       \
+    ((k) == CONF_K_ADDRLIST || (k) == CONF_K_STRLIST || (k) == CONF_K_PREFIXLIST)
 
 /*
  * Checks a STRING value or one STRLIST entry. On false, writes why to err:
@@ -77,6 +95,13 @@ typedef bool (*conf_text_check_fn)(const char *text, char *err, size_t errlen);
  * checks, so the checks need not tell them from written values.
  */
 typedef unsigned long (*conf_derive_fn)(const void *self, const void *parent);
+/*
+ * The same for a default that is not a number (an address computed from
+ * another key): writes the field itself. Such a default may still collide
+ * with a written value (client-address = ::1 against the ::1 default of
+ * server-address), so the section's checks must say which it was.
+ */
+typedef void (*conf_derive_into_fn)(void *field, const void *self, const void *parent);
 
 struct conf_choice {
     const char *name;
@@ -98,6 +123,8 @@ struct conf_key_def {
     int aux_value;                     /* ENUM_UINT: enum value meaning "a number" */
     conf_text_check_fn check;          /* STRING, STRLIST */
     conf_derive_fn derive;             /* default when .def is NULL and not required */
+    conf_derive_into_fn derive_into;   /* same, for ADDR6 */
+    unsigned len_max;                  /* PREFIXLIST: longest prefix length allowed */
 };
 
 /* How a section's title is checked and stored at .off_title. */
@@ -129,7 +156,10 @@ struct conf_check {
     const struct conf_key_state *keys;
     const struct conf_key_state *parent_keys; /* of the parent's definition */
     const struct conf *root;                  /* the whole result: .late_check only */
-    unsigned line;                            /* of the section's title */
+    /* .late_check only: the key states of another section of the result
+       whose definition has a late_check or .keep_keys (NULL if none) */
+    const struct conf_key_state *(*keys_of)(void *arg, const void *elem);
+    unsigned line; /* of the section's title */
     void (*error)(void *arg, unsigned line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
     void *arg;
@@ -170,6 +200,9 @@ struct conf_section_def {
      * .parent_keys NULL). NULL when there are none.
      */
     void (*late_check)(const struct conf_check *ck);
+    /* keep the key states of these sections for the late checks of others
+       (keys_of), to point at the line of a key */
+    bool keep_keys;
     const struct conf_key_def *keys;
     size_t n_keys;
     const struct conf_child_def *children;
@@ -188,20 +221,26 @@ const struct conf_key_def *conf_schema_key(const struct conf_section_def *sec, c
  */
 typedef void (*conf_error_fn)(void *arg, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void conf_schema_check(const struct conf *c, conf_error_fn error, void *arg);
+typedef const struct conf_key_state *(*conf_keys_of_fn)(void *arg, const void *elem);
+void conf_schema_check(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                       void *arg);
 
 /* value.c: one typed value (a struct: ENUM_UINT and ADDRLIST fill two fields). */
 union conf_value_list {
     struct in6_addr *addrs;
     char **strs;
+    struct e6_prefix *prefixes;
 };
 
 struct conf_value {
     char *str;
     int num;
-    unsigned uint;  /* UINT, LIFETIME, ENUM_UINT's number */
-    bool flag;      /* BOOL; ADDRLIST: "auto" was listed */
-    uint8_t mac[6]; /* MAC */
+    unsigned uint;      /* UINT, LIFETIME, ENUM_UINT's number */
+    bool flag;          /* BOOL; ADDRLIST: "auto" was listed */
+    uint8_t mac[6];     /* MAC */
+    struct in_addr v4;  /* IPV4 */
+    struct in6_addr v6; /* ADDR6, ADDR_PLEN */
+    uint8_t plen;       /* ADDR_PLEN */
     union conf_value_list list;
     size_t n; /* entries in list */
 };

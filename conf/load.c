@@ -241,6 +241,12 @@ static void missing_key(struct loader *L, const cfg_t *sec, const struct conf_ke
         snprintf(want, sizeof(want), "{ \"ADDRESS\", ... }");
     } else if (k->kind == CONF_K_STRLIST) {
         snprintf(want, sizeof(want), "{ \"NAME\", ... }");
+    } else if (k->kind == CONF_K_PREFIXLIST) {
+        snprintf(want, sizeof(want), "{ \"PREFIX/LEN\", ... }");
+    } else if (k->kind == CONF_K_IPV4) {
+        snprintf(want, sizeof(want), "IPV4-ADDRESS");
+    } else if (k->kind == CONF_K_ADDR_PLEN) {
+        snprintf(want, sizeof(want), "ADDRESS/LEN");
     }
     add_error(L, line, "%s has no %s (expected %s = %s)", section_label(sec, label, sizeof(label)),
               k->name, k->name, want);
@@ -301,9 +307,13 @@ static void derive(const struct conf_section_def *d, void *elem, const void *par
     for (size_t i = 0; i < d->n_keys; i++) {
         const struct conf_key_def *k = &d->keys[i];
         unsigned v;
-        if (!k->derive || (keys[i].line && !keys[i].bad) ||
+        if ((!k->derive && !k->derive_into) || (keys[i].line && !keys[i].bad) ||
             ((k->flags & CONF_KF_PARENT) != 0) != from_parent)
             continue;
+        if (k->derive_into) {
+            k->derive_into((char *)elem + k->offset, elem, parent);
+            continue;
+        }
         v = (unsigned)k->derive(elem, parent);
         memcpy((char *)elem + k->offset, &v, sizeof(v));
     }
@@ -402,7 +412,7 @@ static void *assemble(struct loader *L, const struct conf_section_def *d, const 
             memcpy(arr + n * cd->def->size, L->kids[j].elem, cd->def->size);
             free(L->kids[j].elem);
             L->kids[j].elem = NULL;
-            if (cd->def->late_check) {
+            if (cd->def->late_check || cd->def->keep_keys) {
                 if (grow((void **)&L->late, &L->cap_late, L->n_late, sizeof(*L->late))) {
                     L->late[L->n_late++] = (struct pend_late){cd->def, arr + n * cd->def->size,
                                                               L->kids[j].keys, L->kids[j].line};
@@ -890,6 +900,17 @@ static void check_duplicates(struct loader *L, const struct conf_section_def *d,
     }
 }
 
+/* What the file said about the keys of a section kept for the late checks. */
+static const struct conf_key_state *keys_of(void *arg, const void *elem)
+{
+    struct loader *L = arg;
+
+    for (size_t i = 0; i < L->n_late; i++)
+        if (L->late[i].elem == elem)
+            return L->late[i].keys;
+    return NULL;
+}
+
 /* The late checks, in file order; then their key states are freed. */
 static void run_late(struct loader *L, const struct conf *c)
 {
@@ -900,14 +921,16 @@ static void run_late(struct loader *L, const struct conf *c)
             .elem = p->elem,
             .keys = p->keys,
             .root = c,
+            .keys_of = keys_of,
             .line = p->line,
             .error = check_error,
             .arg = L,
         };
-        if (c && !L->late_unsafe)
+        if (c && !L->late_unsafe && p->def->late_check)
             p->def->late_check(&ck);
-        free(p->keys);
     }
+    for (size_t i = 0; i < L->n_late; i++)
+        free(L->late[i].keys);
     free(L->late);
     L->late = NULL;
     L->n_late = L->cap_late = 0;
@@ -1009,7 +1032,7 @@ static struct conf *load(const char *text, size_t len, const char *name, conf_re
         if (!c->path)
             add_error(&L, 0, "out of memory");
         check_duplicates(&L, &conf_root_def, (const char *)c, "");
-        conf_schema_check(c, check_error, &L);
+        conf_schema_check(c, check_error, L.late_unsafe ? NULL : keys_of, &L);
     }
     run_late(&L, c);
 out:

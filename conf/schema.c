@@ -7,7 +7,9 @@
  * here, a conf_child_def row in its parent, and its struct in conf.h.
  * edge6d.conf(5) documents exactly these rows.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
@@ -168,6 +170,11 @@ static bool bad(const struct conf_check *ck, const char *name)
 static bool parent_bad(const struct conf_check *ck, const char *name)
 {
     return ck->parent_keys[key_index(&interface_def, name)].bad;
+}
+
+static const char *name_or(const char *name, char *buf, size_t len)
+{
+    return name ? conf_quote(name, buf, len) : "(bad name)";
 }
 
 static bool prefix_ok(const struct e6_prefix *p)
@@ -888,12 +895,501 @@ static const struct conf_section_def proxy_def = {
     .children = CHILDREN(proxy_children),
 };
 
+/* ---- tunnel NAME { type = 6in4 ... client NAME { ... } }: 6in4, RFC 4213 ---- */
+
+static const struct conf_choice tunnel_modes[] = {
+    {"server", CONF_TUN_SERVER},
+    {"client", CONF_TUN_CLIENT},
+    {NULL, 0},
+};
+
+static const struct conf_choice pmtu_modes[] = {
+    {"static", CONF_PMTU_STATIC},
+    {"dynamic", CONF_PMTU_DYNAMIC},
+    {NULL, 0},
+};
+
+#define TUNNEL_MTU_MIN 1280 /* the IPv6 minimum link MTU (RFC 8200 5) */
+#define TUNNEL_MTU_MAX 1480 /* 1500 less the 20-byte IPv4 header (RFC 4213 3.2) */
+#define LINK_PLEN_MIN  64   /* a tunnel-broker link is a /64 ... */
+#define LINK_PLEN_MAX  127  /* ... or a point-to-point /127 (RFC 6164) */
+#define ROUTED_LEN_MAX 64   /* hosts behind the client need a /64 for SLAAC */
+#define ROUTED_MAX     256  /* routed prefixes per client */
+#define OVERLAPS_TOLD  CONF_MAX_ERRORS
+
+/* The checks of clients look up the tunnel's keys, the late ones a client's. */
+static const struct conf_section_def tunnel_def;
+static const struct conf_section_def client_def;
+
+/*
+ * The server's end of a link when server-address is not written: ::1 of the
+ * prefix (tunnel brokers give the server ::1 and the client ::2 of a /64),
+ * the other address of a /127. All zero while client-address is unset or
+ * refused: the checks skip it then.
+ */
+static void default_server_address(struct in6_addr *out, const struct in6_addr *client,
+                                   unsigned plen)
+{
+    memset(out, 0, sizeof(*out));
+    if (plen < LINK_PLEN_MIN || plen > LINK_PLEN_MAX)
+        return;
+    *out = *client;
+    if (plen == LINK_PLEN_MAX) {
+        out->s6_addr[15] ^= 1;
+        return;
+    }
+    e6_addr_mask(out, plen);
+    out->s6_addr[15] |= 1;
+}
+
+static void derive_client_server_address(void *field, const void *self, const void *parent)
+{
+    const struct conf_tunnel_client *cl = self;
+    struct in6_addr a;
+
+    (void)parent;
+    default_server_address(&a, &cl->client_address, cl->client_plen);
+    memcpy(field, &a, sizeof(a));
+}
+
+static void derive_tunnel_server_address(void *field, const void *self, const void *parent)
+{
+    const struct conf_tunnel *t = self;
+    struct in6_addr a;
+
+    (void)parent;
+    default_server_address(&a, &t->client_address, t->client_plen);
+    memcpy(field, &a, sizeof(a));
+}
+
+static const char *v4text(struct in_addr a, char *buf)
+{
+    return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) ? buf : "?";
+}
+
+/* A key of the tunnel (the parent of a client) set in the file and accepted. */
+static bool parent_written(const struct conf_check *ck, const char *name)
+{
+    const struct conf_key_state *st = &ck->parent_keys[key_index(&tunnel_def, name)];
+    return st->line != 0 && !st->bad;
+}
+
+/* A 6in4 server, as far as the file says: its clients are checked. */
+static bool parent_is_server(const struct conf_check *ck)
+{
+    const struct conf_tunnel *t = ck->parent;
+    return parent_written(ck, "type") && t->type == CONF_TUNNEL_6IN4 &&
+           parent_written(ck, "mode") && t->mode == CONF_TUN_SERVER;
+}
+
+/*
+ * The link between server and client: client-address's prefix holds both
+ * ends. Shared by a client block and a client-mode tunnel (who names it).
+ */
+static void check_link(const struct conf_check *ck, const char *who, const struct in6_addr *client,
+                       unsigned plen, const struct in6_addr *server)
+{
+    char ca[E6_ADDRSTRLEN], sa[E6_ADDRSTRLEN], pb[E6_PREFIXSTRLEN];
+    bool dflt = key_state(ck, "server-address")->line == 0;
+    struct e6_prefix link;
+
+    if (!written(ck, "client-address") || bad(ck, "server-address"))
+        return;
+    e6_prefix_make(&link, client, plen);
+    e6_prefix_format(&link, pb, sizeof(pb));
+    e6_addr_format(client, ca, sizeof(ca));
+    e6_addr_format(server, sa, sizeof(sa));
+    if (!e6_prefix_contains(&link, server)) {
+        ck->error(ck->arg, line_of(ck, "server-address"),
+                  "%s: server-address %s is outside client-address's prefix %s (expected an "
+                  "address of the link between server and client)",
+                  who, sa, pb);
+    } else if (e6_addr_equal(client, server)) {
+        /* the default is never the client's own on a /127: only ::1 can collide */
+        struct in6_addr sug = link.addr;
+        sug.s6_addr[15] |= 2;
+        if (dflt)
+            ck->error(ck->arg, line_of(ck, "client-address"),
+                      "%s: client-address %s/%u is the server's by default (::1 of the prefix: "
+                      "expected the client's own address, like %s/%u, or set server-address)",
+                      who, ca, plen, e6_addr_format(&sug, sa, sizeof(sa)), plen);
+        else
+            ck->error(ck->arg, line_of(ck, "server-address"),
+                      "%s: server-address %s is client-address itself (expected the server's end "
+                      "of the link %s)",
+                      who, sa, pb);
+    } else if (plen < LINK_PLEN_MAX && e6_addr_equal(&link.addr, server)) {
+        ck->error(ck->arg, line_of(ck, "server-address"),
+                  "%s: server-address %s is the prefix itself, the Subnet-Router anycast address "
+                  "(expected an address with host bits in %s, RFC 4291 2.6.1)",
+                  who, sa, pb);
+    }
+}
+
+static void check_client(const struct conf_check *ck)
+{
+    const struct conf_tunnel_client *cl = ck->elem;
+    const struct conf_tunnel *t = ck->parent;
+    char who[CONF_QUOTE_BUF + 16], q[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN];
+
+    /* in anything but a 6in4 server the block itself is refused (check_tunnel) */
+    if (!parent_is_server(ck))
+        return;
+    snprintf(who, sizeof(who), "client %s", name_or(cl->name, q, sizeof(q)));
+    if (written(ck, "remote") && parent_written(ck, "local") &&
+        cl->remote.s_addr == t->local.s_addr)
+        ck->error(ck->arg, line_of(ck, "remote"),
+                  "%s: remote %s is the tunnel's local address (expected the client's own IPv4 "
+                  "address, the other end of the tunnel)",
+                  who, v4text(cl->remote, a));
+    if (written(ck, "mtu") && !ck->parent_keys[key_index(&tunnel_def, "mtu")].bad &&
+        cl->mtu > t->mtu)
+        ck->error(ck->arg, line_of(ck, "mtu"),
+                  "%s: mtu %u is above the tunnel's mtu %u (expected %d to %u: the client's "
+                  "packets go through the tunnel's interface, RFC 4213 3.2)",
+                  who, cl->mtu, t->mtu, TUNNEL_MTU_MIN, t->mtu);
+    check_link(ck, who, &cl->client_address, cl->client_plen, &cl->server_address);
+}
+
+/* What only a 6in4 tunnel takes (a 6bed4 tunnel takes only type, for now). */
+static const char *const sixin4_keys[] = {
+    "mode",           "local",          "ttl",           "mtu", "mtu-discovery", "kernel", "remote",
+    "client-address", "server-address", "default-route",
+};
+
+/* What only mode = client takes. */
+static const char *const client_mode_keys[] = {"remote", "client-address", "server-address",
+                                               "default-route"};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static void check_tunnel(const struct conf_check *ck)
+{
+    const struct conf_tunnel *t = ck->elem;
+    char who[CONF_QUOTE_BUF + 16], q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN];
+
+    snprintf(who, sizeof(who), "tunnel %s", name_or(t->name, q, sizeof(q)));
+    /* without a type (reported already) nothing else can be judged */
+    if (!written(ck, "type"))
+        return;
+    if (t->type == CONF_TUNNEL_6BED4) {
+        for (size_t i = 0; i < N_OF(sixin4_keys); i++)
+            if (written(ck, sixin4_keys[i]))
+                ck->error(ck->arg, line_of(ck, sixin4_keys[i]),
+                          "%s: %s is a 6in4 setting; a 6bed4 tunnel takes only type for now "
+                          "(expected no %s here)",
+                          who, sixin4_keys[i], sixin4_keys[i]);
+        for (size_t i = 0; i < t->n_clients; i++)
+            ck->error(ck->arg, t->clients[i].line,
+                      "%s: client %s: client blocks go only in a 6in4 tunnel with mode = server "
+                      "(expected none in a 6bed4 tunnel)",
+                      who, name_or(t->clients[i].name, q2, sizeof(q2)));
+        return;
+    }
+    if (!key_state(ck, "mode")->line)
+        ck->error(ck->arg, ck->line,
+                  "%s has no mode (a 6in4 tunnel needs it: expected mode = server or client)", who);
+    if (!key_state(ck, "local")->line)
+        ck->error(ck->arg, ck->line,
+                  "%s has no local (a 6in4 tunnel needs it: expected local = IPV4-ADDRESS, this "
+                  "box's end of the tunnel)",
+                  who);
+    if (!written(ck, "mode"))
+        return;
+    if (t->mode == CONF_TUN_SERVER) {
+        for (size_t i = 0; i < N_OF(client_mode_keys); i++)
+            if (written(ck, client_mode_keys[i]))
+                ck->error(ck->arg, line_of(ck, client_mode_keys[i]),
+                          "%s: %s goes only with mode = client, not with mode = server "
+                          "(expected %s)",
+                          who, client_mode_keys[i],
+                          strcmp(client_mode_keys[i], "default-route") == 0
+                              ? "no default-route here: a server routes each client's "
+                                "routed-prefixes to it"
+                              : "it in each client block, not in the tunnel");
+        if (t->n_clients == 0)
+            ck->error(ck->arg, ck->line,
+                      "%s: a 6in4 server needs at least one client (expected client NAME { "
+                      "remote = IPV4-ADDRESS  client-address = ADDRESS/LEN })",
+                      who);
+        return;
+    }
+    if (!key_state(ck, "remote")->line)
+        ck->error(ck->arg, ck->line,
+                  "%s has no remote (mode = client needs it: expected remote = IPV4-ADDRESS, "
+                  "the server's)",
+                  who);
+    if (!key_state(ck, "client-address")->line)
+        ck->error(ck->arg, ck->line,
+                  "%s has no client-address (mode = client needs it: expected client-address = "
+                  "ADDRESS/LEN, this box's end of the link)",
+                  who);
+    for (size_t i = 0; i < t->n_clients; i++)
+        ck->error(ck->arg, t->clients[i].line,
+                  "%s: client %s: client blocks go only with mode = server, not with mode = "
+                  "client (expected the server's address in remote)",
+                  who, name_or(t->clients[i].name, q2, sizeof(q2)));
+    if (written(ck, "remote") && written(ck, "local") && t->remote.s_addr == t->local.s_addr)
+        ck->error(ck->arg, line_of(ck, "remote"),
+                  "%s: remote %s is local itself (expected the server's IPv4 address, the other "
+                  "end of the tunnel)",
+                  who, v4text(t->remote, a));
+    check_link(ck, who, &t->client_address, t->client_plen, &t->server_address);
+}
+
+/* Line and acceptance of one key of a section kept for the late checks. */
+static const struct conf_key_state *kept_key(const struct conf_check *ck, const void *elem,
+                                             const struct conf_section_def *d, const char *name)
+{
+    const struct conf_key_state *keys = ck->keys_of ? ck->keys_of(ck->arg, elem) : NULL;
+    return keys ? &keys[key_index(d, name)] : NULL;
+}
+
+static bool kept_written(const struct conf_key_state *st)
+{
+    return st && st->line && !st->bad;
+}
+
+struct remote_ent {
+    uint32_t remote; /* network order, compared as bytes */
+    unsigned line;
+    size_t client;
+};
+
+static int by_remote(const void *x, const void *y)
+{
+    const struct remote_ent *a = x, *b = y;
+    int r = memcmp(&a->remote, &b->remote, sizeof(a->remote));
+    if (r)
+        return r;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+struct pfx_ent {
+    struct e6_prefix p;
+    unsigned line;
+    size_t client;
+    bool routed;
+};
+
+static int by_pfx(const void *x, const void *y)
+{
+    const struct pfx_ent *a = x, *b = y;
+    int r = memcmp(&a->p.addr, &b->p.addr, sizeof(a->p.addr));
+    if (r)
+        return r;
+    if (a->p.len != b->p.len)
+        return a->p.len < b->p.len ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Two clients of one server answering for the same IPv4 address. */
+static void check_client_remotes(const struct conf_check *ck, const struct conf_tunnel *t)
+{
+    struct remote_ent *e = calloc(t->n_clients ? t->n_clients : 1, sizeof(*e));
+    char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN];
+    size_t n = 0;
+
+    if (!e)
+        return;
+    for (size_t i = 0; i < t->n_clients; i++) {
+        const struct conf_key_state *st = kept_key(ck, &t->clients[i], &client_def, "remote");
+        if (kept_written(st))
+            e[n++] = (struct remote_ent){t->clients[i].remote.s_addr, st->line, i};
+    }
+    qsort(e, n, sizeof(*e), by_remote);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (e[i].remote != e[first].remote) {
+            first = i;
+            continue;
+        }
+        ck->error(ck->arg, e[i].line,
+                  "client %s: remote %s is also client %s's (line %u) (expected one client per "
+                  "IPv4 address: the packets of two could not be told apart, RFC 4213 3.6)",
+                  name_or(t->clients[e[i].client].name, q, sizeof(q)),
+                  v4text(t->clients[e[i].client].remote, a),
+                  name_or(t->clients[e[first].client].name, q2, sizeof(q2)), e[first].line);
+    }
+    free(e);
+}
+
+/*
+ * Every address behind a server belongs to one client: link prefixes and
+ * routed prefixes of all its clients are disjoint. Sorted by address, a
+ * prefix precedes all it contains, so each one is compared only with those
+ * right after it that it contains.
+ */
+static void check_client_prefixes(const struct conf_check *ck, const struct conf_tunnel *t)
+{
+    struct pfx_ent *e;
+    size_t n = 0, cap = 0, told = 0;
+
+    for (size_t i = 0; i < t->n_clients; i++)
+        cap += 1 + t->clients[i].n_routed;
+    e = calloc(cap ? cap : 1, sizeof(*e));
+    if (!e)
+        return;
+    for (size_t i = 0; i < t->n_clients; i++) {
+        const struct conf_tunnel_client *cl = &t->clients[i];
+        const struct conf_key_state *st = kept_key(ck, cl, &client_def, "client-address");
+        if (kept_written(st)) {
+            e[n] = (struct pfx_ent){.line = st->line, .client = i};
+            e6_prefix_make(&e[n].p, &cl->client_address, cl->client_plen);
+            n++;
+        }
+        st = kept_key(ck, cl, &client_def, "routed-prefixes");
+        for (size_t j = 0; kept_written(st) && j < cl->n_routed; j++)
+            e[n++] = (struct pfx_ent){cl->routed[j], st->line, i, true};
+    }
+    qsort(e, n, sizeof(*e), by_pfx);
+    for (size_t i = 0; i < n && told < OVERLAPS_TOLD; i++) {
+        for (size_t j = i + 1; j < n && e6_prefix_covers(&e[i].p, &e[j].p); j++) {
+            const struct pfx_ent *late = e[j].line >= e[i].line ? &e[j] : &e[i];
+            const struct pfx_ent *early = late == &e[j] ? &e[i] : &e[j];
+            char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF + 8], b1[E6_PREFIXSTRLEN],
+                b2[E6_PREFIXSTRLEN];
+            if (early->client == late->client)
+                snprintf(q2, sizeof(q2), "its own");
+            else
+                snprintf(q2, sizeof(q2), "client %s's",
+                         name_or(t->clients[early->client].name, q, sizeof(q)));
+            ck->error(ck->arg, late->line,
+                      "client %s: %s prefix %s overlaps %s %s prefix %s (line %u) (expected "
+                      "disjoint prefixes: each address is routed to one client)",
+                      name_or(t->clients[late->client].name, q, sizeof(q)),
+                      late->routed ? "routed" : "link", e6_prefix_format(&late->p, b1, sizeof(b1)),
+                      q2, early->routed ? "routed" : "link",
+                      e6_prefix_format(&early->p, b2, sizeof(b2)), early->line);
+            if (++told >= OVERLAPS_TOLD)
+                break;
+        }
+    }
+    free(e);
+}
+
+/* Checks across the clients of a server, once they are all in place. */
+static void check_tunnel_clients(const struct conf_check *ck)
+{
+    const struct conf_tunnel *t = ck->elem;
+
+    if (!written(ck, "type") || t->type != CONF_TUNNEL_6IN4 || !written(ck, "mode") ||
+        t->mode != CONF_TUN_SERVER)
+        return;
+    check_client_remotes(ck, t);
+    check_client_prefixes(ck, t);
+}
+
+static const struct conf_key_def client_keys[] = {
+    {.name = "remote",
+     .kind = CONF_K_IPV4,
+     .flags = CONF_KF_REQUIRED,
+     .offset = offsetof(struct conf_tunnel_client, remote)},
+    {.name = "client-address",
+     .kind = CONF_K_ADDR_PLEN,
+     .flags = CONF_KF_REQUIRED,
+     .offset = offsetof(struct conf_tunnel_client, client_address),
+     .off_aux = offsetof(struct conf_tunnel_client, client_plen),
+     .min = LINK_PLEN_MIN,
+     .max = LINK_PLEN_MAX,
+     .rfc = "a /64 as tunnel brokers give, or a /127, RFC 6164"},
+    {.name = "server-address",
+     .kind = CONF_K_ADDR6,
+     .offset = offsetof(struct conf_tunnel_client, server_address),
+     .derive_into = derive_client_server_address},
+    {.name = "routed-prefixes",
+     .kind = CONF_K_PREFIXLIST,
+     .offset = offsetof(struct conf_tunnel_client, routed),
+     .off_count = offsetof(struct conf_tunnel_client, n_routed),
+     .min = 1,
+     .max = ROUTED_MAX,
+     .len_max = ROUTED_LEN_MAX},
+    /* no default: 0, the tunnel's */
+    {.name = "mtu",
+     .kind = CONF_K_UINT,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel_client, mtu),
+     .min = TUNNEL_MTU_MIN,
+     .max = TUNNEL_MTU_MAX,
+     .rfc = "RFC 8200 5, RFC 4213 3.2"},
+};
+
+/* client NAME { }: inside a 6in4 server tunnel */
+static const struct conf_section_def client_def = {
+    .name = "client",
+    .title = CONF_T_IFNAME,
+    .title_help = "NAME",
+    .size = sizeof(struct conf_tunnel_client),
+    .off_title = offsetof(struct conf_tunnel_client, name),
+    .off_line = offsetof(struct conf_tunnel_client, line),
+    .check = check_client,
+    .keep_keys = true,
+    .keys = KEYS(client_keys),
+};
+
 static const struct conf_key_def tunnel_keys[] = {
     {.name = "type",
      .kind = CONF_K_ENUM,
      .flags = CONF_KF_REQUIRED,
      .offset = offsetof(struct conf_tunnel, type),
      .choices = tunnel_types},
+    /* required for 6in4 only: check_tunnel says so */
+    {.name = "mode",
+     .kind = CONF_K_ENUM,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, mode),
+     .choices = tunnel_modes},
+    {.name = "local",
+     .kind = CONF_K_IPV4,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, local)},
+    {.name = "ttl",
+     .kind = CONF_K_UINT,
+     .def = "64",
+     .offset = offsetof(struct conf_tunnel, ttl),
+     .min = 1,
+     .max = 255,
+     .rfc = "RFC 4213 3.3"},
+    {.name = "mtu",
+     .kind = CONF_K_UINT,
+     .def = "1480",
+     .offset = offsetof(struct conf_tunnel, mtu),
+     .min = TUNNEL_MTU_MIN,
+     .max = TUNNEL_MTU_MAX,
+     .rfc = "RFC 8200 5, RFC 4213 3.2"},
+    {.name = "mtu-discovery",
+     .kind = CONF_K_ENUM,
+     .def = "static",
+     .offset = offsetof(struct conf_tunnel, pmtu),
+     .choices = pmtu_modes},
+    {.name = "kernel",
+     .kind = CONF_K_TRISTATE,
+     .def = "auto",
+     .offset = offsetof(struct conf_tunnel, kernel)},
+    /* mode = client only */
+    {.name = "remote",
+     .kind = CONF_K_IPV4,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, remote)},
+    {.name = "client-address",
+     .kind = CONF_K_ADDR_PLEN,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, client_address),
+     .off_aux = offsetof(struct conf_tunnel, client_plen),
+     .min = LINK_PLEN_MIN,
+     .max = LINK_PLEN_MAX,
+     .rfc = "a /64 as tunnel brokers give, or a /127, RFC 6164"},
+    {.name = "server-address",
+     .kind = CONF_K_ADDR6,
+     .offset = offsetof(struct conf_tunnel, server_address),
+     .derive_into = derive_tunnel_server_address},
+    {.name = "default-route",
+     .kind = CONF_K_BOOL,
+     .def = "yes",
+     .offset = offsetof(struct conf_tunnel, default_route)},
+};
+
+static const struct conf_child_def tunnel_children[] = {
+    {&client_def, offsetof(struct conf_tunnel, clients), offsetof(struct conf_tunnel, n_clients)},
 };
 
 static const struct conf_section_def tunnel_def = {
@@ -903,7 +1399,10 @@ static const struct conf_section_def tunnel_def = {
     .size = sizeof(struct conf_tunnel),
     .off_title = offsetof(struct conf_tunnel, name),
     .off_line = offsetof(struct conf_tunnel, line),
+    .check = check_tunnel,
+    .late_check = check_tunnel_clients,
     .keys = KEYS(tunnel_keys),
+    .children = CHILDREN(tunnel_children),
 };
 
 static const struct conf_key_def global_keys[] = {
@@ -927,6 +1426,10 @@ static const struct conf_key_def global_keys[] = {
      .def = "info",
      .offset = offsetof(struct conf, global.log_level),
      .choices = log_levels},
+    {.name = "manage-sysctls",
+     .kind = CONF_K_BOOL,
+     .def = "no",
+     .offset = offsetof(struct conf, global.manage_sysctls)},
 };
 
 static const struct conf_child_def root_children[] = {
@@ -989,7 +1492,101 @@ static void check_tunnel_not_proxied(const struct conf *c, conf_error_fn error, 
     }
 }
 
-void conf_schema_check(const struct conf *c, conf_error_fn error, void *arg)
+struct pair_ent {
+    uint32_t local, remote; /* network order, compared as bytes */
+    unsigned line;
+    size_t tunnel;
+    const char *client; /* a server's client, or NULL for a client-mode tunnel */
+};
+
+static int by_pair(const void *x, const void *y)
+{
+    const struct pair_ent *a = x, *b = y;
+    int r = memcmp(&a->local, &b->local, sizeof(a->local));
+    if (!r)
+        r = memcmp(&a->remote, &b->remote, sizeof(a->remote));
+    if (r)
+        return r;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static const char *tunnel_label(const struct conf *c, const struct pair_ent *e, char *buf,
+                                size_t len)
+{
+    char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF];
+
+    if (e->client)
+        snprintf(buf, len, "tunnel %s, client %s",
+                 name_or(c->tunnels[e->tunnel].name, q, sizeof(q)),
+                 conf_quote(e->client, q2, sizeof(q2)));
+    else
+        snprintf(buf, len, "tunnel %s", name_or(c->tunnels[e->tunnel].name, q, sizeof(q)));
+    return buf;
+}
+
+/*
+ * A 6in4 packet is told apart by its outer addresses alone: two tunnels
+ * with the same local and remote could not share them (a kernel sit
+ * refuses the second one too). Clients of one server are compared by
+ * check_client_remotes.
+ */
+static void check_tunnel_pairs(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                               void *arg)
+{
+    struct pair_ent *e;
+    size_t n = 0, cap = 0;
+
+    if (!keys_of)
+        return;
+    for (size_t i = 0; i < c->n_tunnels; i++)
+        cap += 1 + c->tunnels[i].n_clients;
+    e = calloc(cap ? cap : 1, sizeof(*e));
+    if (!e)
+        return;
+    for (size_t i = 0; i < c->n_tunnels; i++) {
+        const struct conf_tunnel *t = &c->tunnels[i];
+        const struct conf_key_state *k = keys_of(arg, t), *st;
+#define OK(keys, d, name) ((keys) && (st = &(keys)[key_index(d, name)])->line && !st->bad)
+        if (!OK(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6IN4 ||
+            !OK(k, &tunnel_def, "mode") || !OK(k, &tunnel_def, "local"))
+            continue;
+        if (t->mode == CONF_TUN_CLIENT) {
+            if (OK(k, &tunnel_def, "remote"))
+                e[n++] = (struct pair_ent){t->local.s_addr, t->remote.s_addr, st->line, i, NULL};
+            continue;
+        }
+        for (size_t j = 0; j < t->n_clients; j++) {
+            const struct conf_key_state *ck = keys_of(arg, &t->clients[j]);
+            if (OK(ck, &client_def, "remote"))
+                e[n++] = (struct pair_ent){t->local.s_addr, t->clients[j].remote.s_addr, st->line,
+                                           i, t->clients[j].name};
+        }
+#undef OK
+    }
+    qsort(e, n, sizeof(*e), by_pair);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        char l1[2 * CONF_QUOTE_BUF + 32], l2[2 * CONF_QUOTE_BUF + 32], a[INET_ADDRSTRLEN],
+            b[INET_ADDRSTRLEN];
+        struct in_addr la = {e[i].local}, ra = {e[i].remote};
+        if (e[i].local != e[first].local || e[i].remote != e[first].remote) {
+            first = i;
+            continue;
+        }
+        if (e[i].tunnel == e[first].tunnel)
+            continue;
+        error(arg, e[i].line,
+              "%s: local %s and remote %s are already the ends of %s (line %u) (expected one "
+              "tunnel per pair of addresses: their packets could not be told apart, and a "
+              "kernel sit refuses a second one, RFC 4213 3.6)",
+              tunnel_label(c, &e[i], l1, sizeof(l1)), v4text(la, a), v4text(ra, b),
+              tunnel_label(c, &e[first], l2, sizeof(l2)), e[first].line);
+    }
+    free(e);
+}
+
+void conf_schema_check(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                       void *arg)
 {
     check_tunnel_not_proxied(c, error, arg);
+    check_tunnel_pairs(c, error, keys_of, arg);
 }

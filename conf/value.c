@@ -3,6 +3,7 @@
  * each kind of section title. Every rejection says what was expected, in
  * words an operator can act on; the caller adds "FILE:LINE: ".
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -522,6 +523,193 @@ syntax:
                 k->name, q);
 }
 
+/*
+ * An IPv4 address a tunnel endpoint can have: what a unicast packet can be
+ * sent from or to. inet_pton takes only the dotted quad (no "1.2.3",
+ * no leading zeros read as octal by inet_aton).
+ */
+static bool parse_ipv4(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                       char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    const char *why = NULL, *rfc = NULL;
+    uint32_t a;
+
+    conf_quote(text, q, sizeof(q));
+    if (inet_pton(AF_INET, text, &out->v4) != 1)
+        return errf(err, errlen,
+                    "%s %s is not an IPv4 address (expected four decimal numbers 0 to 255 "
+                    "separated by \".\", like 192.0.2.1)",
+                    k->name, q);
+    a = ntohl(out->v4.s_addr);
+    if (a >> 24 == 0) {
+        why = "is in 0.0.0.0/8, \"this network\", which no packet is sent to or from";
+        rfc = "RFC 1122 3.2.1.3";
+    } else if (a >> 24 == 127) {
+        why = "is loopback (127.0.0.0/8): the tunnel's packets would never leave this box";
+        rfc = "RFC 1122 3.2.1.3";
+    } else if (a >> 28 == 0xe) {
+        why = "is multicast (224.0.0.0/4)";
+        rfc = "RFC 5771";
+    } else if (a == 0xffffffffu) {
+        why = "is the limited broadcast address";
+        rfc = "RFC 919";
+    } else if (a >> 28 == 0xf) {
+        why = "is reserved (240.0.0.0/4)";
+        rfc = "RFC 1112 4";
+    }
+    if (why)
+        return errf(err, errlen, "%s %s %s (expected a unicast address, %s)", k->name, q, why, rfc);
+    return true;
+}
+
+/* Why an address cannot be a tunnel link's, or NULL. */
+static const char *link_addr_problem(const struct in6_addr *a)
+{
+    if (e6_addr_is_unspecified(a))
+        return "is the unspecified address (RFC 4291 2.5.2)";
+    if (e6_addr_is_loopback(a))
+        return "is the loopback address (RFC 4291 2.5.3)";
+    if (e6_addr_is_multicast(a))
+        return "is multicast (ff00::/8, RFC 4291 2.7)";
+    if (e6_addr_is_linklocal(a))
+        return "is link-local (fe80::/10): the tunnel forms its own, this one must be routable "
+               "(RFC 4213 3.7)";
+    return NULL;
+}
+
+static bool parse_addr6(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                        char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    const char *why;
+
+    conf_quote(text, q, sizeof(q));
+    if (!e6_addr_parse(text, &out->v6))
+        return errf(err, errlen, "%s %s is not an IPv6 address (expected one like 2001:db8:9:1::1)",
+                    k->name, q);
+    why = link_addr_problem(&out->v6);
+    if (why)
+        return errf(err, errlen, "%s %s %s; expected a global or unique-local address", k->name, q,
+                    why);
+    return true;
+}
+
+static bool all_zero_from(const struct in6_addr *a, unsigned len)
+{
+    struct in6_addr m = *a;
+
+    e6_addr_mask(&m, len);
+    return e6_addr_equal(&m, a);
+}
+
+/* "2001:db8:9:1::2/64": an address and the length of its link's prefix. */
+static bool parse_addr_plen(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                            char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], addr[E6_ADDRSTRLEN + 1], rfc[96];
+    const char *slash = strrchr(text, '/'), *why;
+    unsigned long len = 0;
+    size_t n;
+
+    conf_quote(text, q, sizeof(q));
+    rfc_suffix(k, rfc, sizeof(rfc));
+    if (!slash)
+        return errf(err, errlen,
+                    "%s %s has no /LEN (expected ADDRESS/LEN with LEN %lu to %lu, like "
+                    "2001:db8:9:1::2/64)",
+                    k->name, q, k->min, k->max);
+    n = (size_t)(slash - text);
+    if (n < sizeof(addr)) {
+        memcpy(addr, text, n);
+        addr[n] = '\0';
+    }
+    {
+        struct conf_key_def any = {.name = k->name, .max = 128};
+        if (n >= sizeof(addr) || !e6_addr_parse(addr, &out->v6) ||
+            decimal(&any, slash + 1, &len) != 1)
+            return errf(err, errlen,
+                        "%s %s is not ADDRESS/LEN (expected an IPv6 address, \"/\" and a length "
+                        "%lu to %lu, like 2001:db8:9:1::2/64)",
+                        k->name, q, k->min, k->max);
+    }
+    if (len < k->min || len > k->max)
+        return errf(err, errlen, "%s %s: length %lu is %s %lu%s", k->name, q, len,
+                    len < k->min ? "below" : "above", len < k->min ? k->min : k->max, rfc);
+    why = link_addr_problem(&out->v6);
+    if (why)
+        return errf(err, errlen, "%s %s %s; expected a global or unique-local address", k->name, q,
+                    why);
+    /* the address with its host bits cleared is the Subnet-Router anycast
+       address, except on a /127 where both addresses are hosts' */
+    if (len < 127 && all_zero_from(&out->v6, (unsigned)len)) {
+        struct in6_addr sug = out->v6;
+        sug.s6_addr[15] |= 2;
+        return errf(err, errlen,
+                    "%s %s has no host bits: it is the prefix itself, the Subnet-Router anycast "
+                    "address (expected an address of the link, like %s/%lu, RFC 4291 2.6.1)",
+                    k->name, q, e6_addr_format(&sug, addr, sizeof(addr)), len);
+    }
+    out->plen = (uint8_t)len;
+    return true;
+}
+
+/* One "P/L" of a prefix list; why it is refused in err. */
+static bool prefix_entry(const struct conf_key_def *k, const char *text, struct e6_prefix *p,
+                         char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], why[160];
+    struct e6_prefix mc, ll;
+
+    conf_quote(text, q, sizeof(q));
+    if (!e6_prefix_parse(text, true, p, why, sizeof(why)))
+        return errf(err, errlen, "%s %s: %s", k->name, q, why);
+    if (p->len > k->len_max)
+        return errf(err, errlen,
+                    "%s %s: /%u is longer than /%u (expected a /%u or a shorter prefix: hosts "
+                    "behind the client form their addresses in a /64, RFC 4862 5.5.3, RFC 7421)",
+                    k->name, q, p->len, k->len_max, k->len_max);
+    e6_prefix_parse("ff00::/8", true, &mc, NULL, 0);
+    e6_prefix_parse("fe80::/10", true, &ll, NULL, 0);
+    if (e6_prefix_covers(p, &mc) || e6_prefix_covers(&mc, p))
+        return errf(err, errlen,
+                    "%s %s overlaps multicast ff00::/8 (expected a unicast prefix, RFC 4291 2.7)",
+                    k->name, q);
+    if (e6_prefix_covers(p, &ll) || e6_prefix_covers(&ll, p))
+        return errf(err, errlen,
+                    "%s %s overlaps link-local fe80::/10, which is never routed (expected a "
+                    "global or unique-local prefix, RFC 4291 2.5.6)",
+                    k->name, q);
+    return true;
+}
+
+static bool parse_prefixlist(const struct conf_key_def *k, const char *const *items, size_t n,
+                             struct conf_value *out, char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], b[E6_PREFIXSTRLEN];
+
+    if (!count_ok(k, n, err, errlen))
+        return false;
+    out->list.prefixes = calloc(n, sizeof(*out->list.prefixes));
+    if (!out->list.prefixes)
+        return errf(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct e6_prefix p;
+        if (!prefix_entry(k, items[i], &p, err, errlen))
+            return false;
+        /* at most .max entries: the pairs cost nothing to compare */
+        for (size_t j = 0; j < out->n; j++) {
+            const struct e6_prefix *o = &out->list.prefixes[j];
+            if (e6_prefix_covers(o, &p) || e6_prefix_covers(&p, o))
+                return errf(
+                    err, errlen, "%s lists %s and %s, which overlap (expected disjoint prefixes)",
+                    k->name, conf_quote(e6_prefix_format(o, b, sizeof(b)), q, sizeof(q)), items[i]);
+        }
+        out->list.prefixes[out->n++] = p;
+    }
+    return true;
+}
+
 bool conf_value_parse_list(const struct conf_key_def *k, const char *const *items, size_t n,
                            struct conf_value *out, char *err, size_t errlen)
 {
@@ -532,6 +720,8 @@ bool conf_value_parse_list(const struct conf_key_def *k, const char *const *item
         ok = parse_addrlist(k, items, n, out, err, errlen);
     else if (k->kind == CONF_K_STRLIST)
         ok = parse_strlist(k, items, n, out, err, errlen);
+    else if (k->kind == CONF_K_PREFIXLIST)
+        ok = parse_prefixlist(k, items, n, out, err, errlen);
     else
         return errf(err, errlen, "%s takes one value, not a list", k->name);
     if (!ok)
@@ -566,9 +756,16 @@ bool conf_value_parse(const struct conf_key_def *k, const char *text, struct con
         return parse_string(k, text, out, err, errlen);
     case CONF_K_ADDRLIST:
     case CONF_K_STRLIST:
+    case CONF_K_PREFIXLIST:
         return conf_value_parse_list(k, &text, 1, out, err, errlen);
     case CONF_K_MAC:
         return parse_mac(k, text, out, err, errlen);
+    case CONF_K_IPV4:
+        return parse_ipv4(k, text, out, err, errlen);
+    case CONF_K_ADDR6:
+        return parse_addr6(k, text, out, err, errlen);
+    case CONF_K_ADDR_PLEN:
+        return parse_addr_plen(k, text, out, err, errlen);
     }
     return errf(err, errlen, "%s: unknown kind of key", k->name);
 }
@@ -620,6 +817,22 @@ void conf_value_store(const struct conf_key_def *k, struct conf_value *v, void *
         memcpy((char *)base + k->off_count, &v->n, sizeof(v->n));
         v->n = 0;
         break;
+    case CONF_K_PREFIXLIST:
+        conf_value_free_field(k, base);
+        store_ptr(field, (void **)&v->list.prefixes);
+        memcpy((char *)base + k->off_count, &v->n, sizeof(v->n));
+        v->n = 0;
+        break;
+    case CONF_K_IPV4:
+        memcpy(field, &v->v4, sizeof(v->v4));
+        break;
+    case CONF_K_ADDR6:
+        memcpy(field, &v->v6, sizeof(v->v6));
+        break;
+    case CONF_K_ADDR_PLEN:
+        memcpy(field, &v->v6, sizeof(v->v6));
+        memcpy((char *)base + k->off_aux, &v->plen, sizeof(v->plen));
+        break;
     case CONF_K_MAC: {
         bool set = true;
         memcpy(field, v->mac, sizeof(v->mac));
@@ -636,7 +849,7 @@ void conf_value_release(const struct conf_key_def *k, struct conf_value *v)
     if (k->kind == CONF_K_STRLIST && v->list.strs)
         for (size_t i = 0; i < v->n; i++)
             free(v->list.strs[i]);
-    /* addrs and strs share storage */
+    /* addrs, strs and prefixes share storage */
     free(v->list.addrs);
     v->list.addrs = NULL;
     v->n = 0;
@@ -652,6 +865,7 @@ void conf_value_free_field(const struct conf_key_def *k, void *base)
     case CONF_K_USER:
     case CONF_K_STRING:
     case CONF_K_ADDRLIST:
+    case CONF_K_PREFIXLIST:
         break;
     case CONF_K_STRLIST: {
         char **strs;

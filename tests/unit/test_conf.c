@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "conf/conf.h"
@@ -149,6 +150,15 @@ static const char *pfx(const struct e6_prefix *p, char *buf)
     return e6_prefix_format(p, buf, E6_PREFIXSTRLEN);
 }
 
+/*
+ * The smallest 6in4 tunnel, on one line so the lines of a test stay as
+ * written: a client of 198.51.100.1.
+ */
+#define T4_REST                                                                                    \
+    " mode = client local = 192.0.2.1 remote = 198.51.100.1 client-address = "                     \
+    "\"2001:db8:9:1::2/64\" "
+#define T4 " type = 6in4" T4_REST
+
 /* ---- the example and the defaults ---- */
 
 static void test_example_loads(void **state)
@@ -158,7 +168,6 @@ static void test_example_loads(void **state)
     struct conf *c = conf_load(CONF_EXAMPLE, collect, &ms);
     char b[E6_PREFIXSTRLEN];
     const struct conf_proxy *p;
-    const struct conf_tunnel *t;
     const struct conf_interface *i;
 
     (void)state;
@@ -194,16 +203,11 @@ static void test_example_loads(void **state)
     assert_int_equal(p->valid_ttl, 30);
     assert_false(p->kernel_offload);
     assert_false(p->autowire);
-    assert_int_equal(c->n_tunnels, 2);
-    t = conf_find_tunnel(c, "tun-home");
-    assert_non_null(t);
-    assert_int_equal(t->type, CONF_TUNNEL_6IN4);
-    assert_int_equal(t->line, line_of(text, "tunnel tun-home {"));
+    /* the tunnels are commented out (test_example_tunnels loads them) */
+    assert_int_equal(c->n_tunnels, 0);
+    assert_false(c->global.manage_sysctls);
 
-    /* role 2: 6in4 client tunnel, RA on lan0 */
-    t = conf_find_tunnel(c, "tun-vps");
-    assert_non_null(t);
-    assert_int_equal(t->type, CONF_TUNNEL_6IN4);
+    /* role 2: RA on lan0 */
     assert_int_equal(c->n_interfaces, 1);
     i = conf_find_interface(c, "lan0");
     assert_non_null(i);
@@ -232,6 +236,90 @@ static void test_example_loads(void **state)
     assert_int_equal(i->router_lifetime, 1800);
     assert_int_equal(i->n_routes + i->n_dnssl + i->n_pref64, 0);
 
+    conf_free(c);
+    free(text);
+}
+
+/*
+ * The example's commented tunnel sections, uncommented as it tells the
+ * reader to (every line from "#tunnel" to "#}" loses its "#"), load and
+ * say what the story says.
+ */
+static void test_example_tunnels(void **state)
+{
+    char *text = read_file(CONF_EXAMPLE), *o;
+    char b[E6_PREFIXSTRLEN], a[E6_ADDRSTRLEN], v4[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    const struct conf_tunnel_client *cl;
+    bool in = false;
+    struct conf *c;
+
+    (void)state;
+    o = text;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (strncmp(line, "#tunnel ", 8) == 0)
+            in = true;
+        if (in && line[0] == '#') {
+            in = strncmp(line, "#}", 2) != 0;
+            memmove(o, line + 1, n - 1);
+            o += n - 1;
+        } else {
+            memmove(o, line, n);
+            o += n;
+        }
+        line += n;
+    }
+    *o = '\0';
+    assert_false(in);
+    c = load_ok(text);
+    assert_int_equal(c->n_tunnels, 2);
+
+    t = conf_find_tunnel(c, "tun-home");
+    assert_non_null(t);
+    assert_int_equal(t->line, line_of(text, "tunnel tun-home {"));
+    assert_int_equal(t->type, CONF_TUNNEL_6IN4);
+    assert_int_equal(t->mode, CONF_TUN_SERVER);
+    assert_string_equal(inet_ntop(AF_INET, &t->local, v4, sizeof(v4)), "192.0.2.1");
+    assert_int_equal(t->ttl, 64);
+    assert_int_equal(t->mtu, 1480);
+    assert_int_equal(t->pmtu, CONF_PMTU_STATIC);
+    assert_int_equal(t->kernel, CONF_TRI_AUTO);
+    assert_int_equal(t->n_clients, 1);
+    cl = &t->clients[0];
+    assert_string_equal(cl->name, "home");
+    assert_int_equal(cl->line, line_of(text, "    client home {"));
+    assert_string_equal(inet_ntop(AF_INET, &cl->remote, v4, sizeof(v4)), "203.0.113.2");
+    assert_string_equal(e6_addr_format(&cl->client_address, a, sizeof(a)), "2001:db8:9:1::2");
+    assert_int_equal(cl->client_plen, 64);
+    assert_string_equal(e6_addr_format(&cl->server_address, a, sizeof(a)), "2001:db8:9:1::1");
+    assert_int_equal(cl->n_routed, 1);
+    assert_string_equal(pfx(&cl->routed[0], b), "2001:db8:9:10::/64");
+    assert_int_equal(cl->mtu, 0);
+
+    t = conf_find_tunnel(c, "tun-vps");
+    assert_non_null(t);
+    assert_int_equal(t->mode, CONF_TUN_CLIENT);
+    assert_string_equal(inet_ntop(AF_INET, &t->local, v4, sizeof(v4)), "203.0.113.2");
+    assert_string_equal(inet_ntop(AF_INET, &t->remote, v4, sizeof(v4)), "192.0.2.1");
+    assert_string_equal(e6_addr_format(&t->client_address, a, sizeof(a)), "2001:db8:9:1::2");
+    assert_string_equal(e6_addr_format(&t->server_address, a, sizeof(a)), "2001:db8:9:1::1");
+    assert_true(t->default_route);
+    assert_int_equal(t->n_clients, 0);
+
+    /* the proxy rule can then name the tunnel */
+    o = strstr(text, "        method = iface\n        iface = tun-home\n");
+    assert_non_null(o);
+    /* same length: the text is rewritten in place */
+    assert_int_equal(strlen("        method = tunnel\n      tunnel = tun-home\n"),
+                     strlen("        method = iface\n        iface = tun-home\n"));
+    memcpy(o, "        method = tunnel\n      tunnel = tun-home\n",
+           strlen("        method = iface\n        iface = tun-home\n"));
+    conf_free(c);
+    c = load_ok(text);
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_TUNNEL);
+    assert_string_equal(c->proxies[0].rules[0].tunnel, "tun-home");
     conf_free(c);
     free(text);
 }
@@ -375,7 +463,7 @@ static void test_sections(void **state)
         "  rule ::/0 { method = exclude } rule 2001:db8::1/128 { method = exclude }\n" /* 10 */
         "}\n"                                                                          /* 11 */
         "proxy up1 { rule 2001:db8:1::/48 { method = exclude } }\n" /* 12: same rule, other proxy */
-        "tunnel t6 { type = 6bed4 } tunnel t4 { type = \"6in4\" }\n" /* 13 */
+        "tunnel t6 { type = 6bed4 } tunnel t4 { type = \"6in4\"" T4_REST " }\n" /* 13 */
         "interface t6 {}\n"); /* 14: RA into a tunnel is allowed */
     assert_int_equal(c->n_interfaces, 3);
     assert_string_equal(c->interfaces[0].name, "eth0");
@@ -417,7 +505,7 @@ static void test_lookups(void **state)
 
     (void)state;
     c = load_ok("interface a {}\ninterface b {}\nproxy p { rule ::/0 { method = exclude } "
-                "}\ntunnel t { type = 6in4 }\n");
+                "}\ntunnel t {" T4 "}\n");
     assert_ptr_equal(conf_find_interface(c, "b"), &c->interfaces[1]);
     assert_null(conf_find_interface(c, "p"));
     assert_null(conf_find_interface(c, NULL));
@@ -435,7 +523,11 @@ static void test_lookups(void **state)
 
 /* ---- rejections, one kind at a time ---- */
 
-#define TOP_WORDS "user, control-socket, state-directory, log-level, interface, proxy or tunnel"
+#define TOP_WORDS                                                                                  \
+    "user, control-socket, state-directory, log-level, manage-sysctls, interface, proxy or tunnel"
+#define TUNNEL_WORDS                                                                               \
+    "type, mode, local, ttl, mtu, mtu-discovery, kernel, remote, client-address, "                 \
+    "server-address, default-route or client"
 #define IF_WORDS                                                                                   \
     "advertise, max-interval, min-interval, router-lifetime, router-preference, cur-hop-limit, "   \
     "managed, other-config, reachable-time, retrans-timer, mtu, source-lladdr, "                   \
@@ -462,8 +554,12 @@ static void test_unknown_keyword(void **state)
            NULL);
     expect("interface eth0 {\n  rdnss {\n    domains = { \"example.com\" }\n  }\n}\n",
            "t.conf:3: unknown keyword \"domains\" in rdnss (expected servers or lifetime)", NULL);
-    expect("tunnel t0 {\n  type = 6in4\n  remote = 192.0.2.1\n}\n",
-           "t.conf:3: unknown keyword \"remote\" in tunnel \"t0\" (expected type)", NULL);
+    expect("tunnel t0 {\n  type = 6in4\n  peer = 192.0.2.1\n}\n",
+           "t.conf:3: unknown keyword \"peer\" in tunnel \"t0\" (expected " TUNNEL_WORDS ")", NULL);
+    expect("tunnel t0 {\n  type = 6in4\n  client c {\n    local = 192.0.2.1\n  }\n}\n",
+           "t.conf:4: unknown keyword \"local\" in client \"c\" (expected remote, client-address, "
+           "server-address, routed-prefixes or mtu)",
+           NULL);
     expect("proxy eth0 {\n  rule 2001:db8::/64 {\n    static = yes\n  }\n}\n",
            "t.conf:3: unknown keyword \"static\" in rule \"2001:db8::/64\" (expected method, "
            "iface, tunnel or allow-wide)",
@@ -482,7 +578,7 @@ static void test_unknown_keyword(void **state)
 static void test_keyword_path(void **state)
 {
     (void)state;
-    expect("tunnel t0 { type = 6in4 }\n\"tunnel=t0|type\" = 6bed4\n",
+    expect("tunnel t0 { type = 6bed4 }\n\"tunnel=t0|type\" = 6bed4\n",
            "t.conf:2: \"type\" can only be written inside its own section (a keyword may not "
            "contain \"|\" or \"=\")",
            NULL);
@@ -575,7 +671,7 @@ static void test_missing_required(void **state)
     (void)state;
     expect("tunnel t0 {\n}\n",
            "t.conf:1: tunnel \"t0\" has no type (expected type = 6in4 or 6bed4)", NULL);
-    expect("\ntunnel t0 { }\ntunnel t1 {\n  type = 6in4\n}\n",
+    expect("\ntunnel t0 { }\ntunnel t1 {\n  type = 6bed4\n}\n",
            "t.conf:2: tunnel \"t0\" has no type (expected type = 6in4 or 6bed4)", NULL);
 }
 
@@ -590,7 +686,7 @@ static void test_duplicate_section(void **state)
            "2001:db8:2::/64 "
            "{ method = exclude }\n}\n",
            "t.conf:4: duplicate proxy \"eth0\" (first at line 1)", NULL);
-    expect("tunnel t0 { type = 6in4 }\ntunnel t0 { type = 6bed4 }\n",
+    expect("tunnel t0 {" T4 "}\ntunnel t0 { type = 6bed4 }\n",
            "t.conf:2: duplicate tunnel \"t0\" (first at line 1)", NULL);
     /* a refused name is not also reported as a duplicate */
     expect("interface \"a/b\" {}\ninterface \"a/b\" {}\n",
@@ -619,7 +715,7 @@ static void test_duplicate_key(void **state)
     (void)state;
     expect("user = \"a\"\nlog-level = debug\nuser = \"b\"\n",
            "t.conf:3: user is set twice (first at line 1)", NULL);
-    expect("tunnel t0 {\n  type = 6in4\n  type = 6in4\n}\n",
+    expect("tunnel t0 {\n  type = 6bed4\n  type = 6bed4\n}\n",
            "t.conf:3: type is set twice (first at line 2)", NULL);
 }
 
@@ -642,7 +738,7 @@ static void test_bad_ifname(void **state)
     expect("interface \"eth\\t0\" {}\n", "t.conf:1: interface name \"eth\\x090\"" IFNAME_RULE,
            NULL);
     expect("interface eth0:1 {}\n", "t.conf:1: interface name \"eth0:1\"" IFNAME_RULE, NULL);
-    expect("tunnel tun%d { type = 6in4 }\n", "t.conf:1: tunnel name \"tun%d\"" IFNAME_RULE, NULL);
+    expect("tunnel tun%d { type = 6bed4 }\n", "t.conf:1: tunnel name \"tun%d\"" IFNAME_RULE, NULL);
     expect("proxy \"a\\nb\" { rule ::/0 { method = exclude } }\n",
            "t.conf:1: proxy name \"a\\x0ab\"" IFNAME_RULE, NULL);
 
@@ -715,7 +811,7 @@ static void test_tunnel_and_proxy(void **state)
         "t.conf:5: proxy \"tun0\" is on the tunnel defined at line 1; a tunnel has no neighbor "
         "discovery to proxy (put the proxy on the upstream interface)",
         NULL);
-    c = load_ok("tunnel tun0 { type = 6in4 }\ninterface tun0 {}\nproxy eth0 { rule ::/0 { method = "
+    c = load_ok("tunnel tun0 {" T4 "}\ninterface tun0 {}\nproxy eth0 { rule ::/0 { method = "
                 "exclude } }\n"
                 "interface eth0 {}\n");
     conf_free(c);
@@ -729,7 +825,7 @@ static void test_syntax(void **state)
     /* missing '}': libconfuse alone would take the end of the file for it */
     expect("proxy eth0 {\n  rule 2001:db8::/64 {\n  method = exclude }\n\n",
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
-    expect("interface lan0 {\n}\ntunnel t {\n  type = 6in4\n",
+    expect("interface lan0 {\n}\ntunnel t {\n  type = 6bed4\n",
            "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
     /* the sections the end of the file closes still have the line of their title */
     expect("log-level = loud\nproxy eth0 {\n  rule 2001:db8::1/64 { method = static\n",
@@ -955,7 +1051,7 @@ static void test_lines_after_comments(void **state)
            "control-socket = \"/run/*/x\" /* c */ log-level = no\n" /* 8 */
            "#no space\n"                                            /* 9 */
            "tunnel t0 { # c\n"                                      /* 10 */
-           "  type = '6in4' // c\n"                                 /* 11 */
+           "  type = '6bed4' // c\n"                                /* 11 */
            "} /* c\n"                                               /* 12 */
            "*/ interface \"x y\" {}\n",                             /* 13 */
            "t.conf:3: user \"a#b\"" USER_RULE,
@@ -1690,11 +1786,11 @@ static void expect_px(const char *body, const char *want)
  * "proxy eth0 {\nRULES}\n" and, after it (so a rule names a tunnel defined
  * further down), the 6in4 tunnel t4 and the 6bed4 tunnel t6.
  */
-#define RULES_FMT "proxy eth0 {\n%s}\ntunnel t4 { type = 6in4 }\ntunnel t6 { type = 6bed4 }\n"
+#define RULES_FMT "proxy eth0 {\n%s}\ntunnel t4 {" T4 "}\ntunnel t6 { type = 6bed4 }\n"
 
 static struct conf *load_rules(const char *rules)
 {
-    char *text = malloc(strlen(rules) + 128);
+    char *text = malloc(strlen(rules) + sizeof(RULES_FMT));
     struct conf *c;
 
     assert_non_null(text);
@@ -1707,7 +1803,7 @@ static struct conf *load_rules(const char *rules)
 /* Refused with exactly the messages listed after rules, NULL-terminated. */
 static void expect_rules(const char *rules, ...)
 {
-    char *text = malloc(strlen(rules) + 128);
+    char *text = malloc(strlen(rules) + sizeof(RULES_FMT));
     va_list ap;
 
     assert_non_null(text);
@@ -2008,7 +2104,7 @@ static void test_rule_tunnel(void **state)
     assert_string_equal(c->proxies[0].rules[1].tunnel, "t6");
     assert_null(c->proxies[0].rules[2].tunnel);
     conf_free(c);
-    conf_free(load_ok("tunnel t4 { type = 6in4 }\n"
+    conf_free(load_ok("tunnel t4 {" T4 "}\n"
                       "proxy eth0 { rule 2001:db8::/64 { method = tunnel tunnel = t4 } }\n"));
 
     expect_rules("  rule 2001:db8::/64 {\n    method = tunnel\n  }\n",
@@ -2193,7 +2289,7 @@ static void test_rule_tunnel_section_inside(void **state)
 /* Every method, every setting, and the tunnels they name. */
 static void test_proxy_full(void **state)
 {
-    const char *text = "tunnel tun-home { type = 6in4 }\n"                           /* 1 */
+    const char *text = "tunnel tun-home {" T4 "}\n"                                  /* 1 */
                        "proxy eth0 {\n"                                              /* 2 */
                        "  router = no\n"                                             /* 3 */
                        "  source = target\n"                                         /* 4 */
@@ -2492,9 +2588,16 @@ static void check_def(const struct conf_section_def *d, const char **seen, size_
             assert_true(k->off_count < d->size && k->min >= 1 && k->min <= k->max);
         if (k->kind == CONF_K_ENUM_UINT || (k->flags & CONF_KF_AUTO))
             assert_true(k->off_aux < d->size);
-        if (k->flags & CONF_KF_REQUIRED) {
+        if (k->kind == CONF_K_ADDR_PLEN)
+            assert_true(k->off_aux < d->size && k->min <= k->max && k->max <= 128);
+        if (k->kind == CONF_K_PREFIXLIST)
+            assert_true(k->len_max <= 128);
+        assert_true(k->derive_into == NULL || k->kind == CONF_K_ADDR6);
+        if (k->flags & (CONF_KF_REQUIRED | CONF_KF_UNSET)) {
             assert_null(k->def);
             assert_null(k->derive);
+            assert_null(k->derive_into);
+            assert_false((k->flags & CONF_KF_REQUIRED) && (k->flags & CONF_KF_UNSET));
             continue;
         }
         if (k->kind == CONF_K_UINT || k->kind == CONF_K_LIFETIME || k->kind == CONF_K_ENUM_UINT)
@@ -2502,10 +2605,12 @@ static void check_def(const struct conf_section_def *d, const char **seen, size_
         if (k->kind == CONF_K_LIFETIME)
             assert_true(k->max < CONF_LIFETIME_INFINITY);
         /* a computed default, or one the user could have written, never both */
-        assert_false(k->def && k->derive);
-        assert_true(!(k->flags & CONF_KF_PARENT) || k->derive != NULL);
-        if (!k->def && !k->derive) /* absent: NULL, or a MAC not set */
-            assert_true(k->kind == CONF_K_STRING || k->kind == CONF_K_MAC);
+        assert_false(k->def && (k->derive || k->derive_into));
+        assert_true(!(k->flags & CONF_KF_PARENT) || k->derive || k->derive_into);
+        /* absent: NULL, an empty list, or a MAC not set */
+        if (!k->def && !k->derive && !k->derive_into)
+            assert_true(k->kind == CONF_K_STRING || k->kind == CONF_K_MAC ||
+                        k->kind == CONF_K_PREFIXLIST);
         if (k->kind == CONF_K_MAC)
             assert_true(k->off_aux < d->size && k->def == NULL);
         if (!k->def)
@@ -2526,8 +2631,8 @@ static void test_schema(void **state)
     (void)state;
     assert_string_equal(conf_root_def.name, "root");
     check_def(&conf_root_def, seen, &n);
-    /* root, interface, prefix, route, rdnss, dnssl, pref64, proxy, rule, tunnel */
-    assert_int_equal(n, 10);
+    /* root, interface, prefix, route, rdnss, dnssl, pref64, proxy, rule, tunnel, client */
+    assert_int_equal(n, 11);
     assert_null(conf_schema_section("nope"));
     assert_null(conf_schema_key(&conf_root_def, "nope"));
 }
@@ -2579,6 +2684,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_loads),
         cmocka_unit_test(test_example_rewritable),
+        cmocka_unit_test(test_example_tunnels),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_empty_file),
         cmocka_unit_test(test_global_values),
