@@ -1547,17 +1547,18 @@ static void check_tunnel_pairs(const struct conf *c, conf_error_fn error, conf_k
         const struct conf_tunnel *t = &c->tunnels[i];
         const struct conf_key_state *k = keys_of(arg, t), *st;
 #define OK(keys, d, name) ((keys) && (st = &(keys)[key_index(d, name)])->line && !st->bad)
+        /* a remote equal to local is reported by check_tunnel or check_client */
         if (!OK(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6IN4 ||
             !OK(k, &tunnel_def, "mode") || !OK(k, &tunnel_def, "local"))
             continue;
         if (t->mode == CONF_TUN_CLIENT) {
-            if (OK(k, &tunnel_def, "remote"))
+            if (OK(k, &tunnel_def, "remote") && t->remote.s_addr != t->local.s_addr)
                 e[n++] = (struct pair_ent){t->local.s_addr, t->remote.s_addr, st->line, i, NULL};
             continue;
         }
         for (size_t j = 0; j < t->n_clients; j++) {
             const struct conf_key_state *ck = keys_of(arg, &t->clients[j]);
-            if (OK(ck, &client_def, "remote"))
+            if (OK(ck, &client_def, "remote") && t->clients[j].remote.s_addr != t->local.s_addr)
                 e[n++] = (struct pair_ent){t->local.s_addr, t->clients[j].remote.s_addr, st->line,
                                            i, t->clients[j].name};
         }

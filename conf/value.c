@@ -546,16 +546,16 @@ static bool parse_ipv4(const struct conf_key_def *k, const char *text, struct co
         why = "is in 0.0.0.0/8, \"this network\", which no packet is sent to or from";
         rfc = "RFC 1122 3.2.1.3";
     } else if (a >> 24 == 127) {
-        why = "is loopback (127.0.0.0/8): the tunnel's packets would never leave this box";
+        why = "is loopback, in 127.0.0.0/8: the tunnel's packets would never leave this box";
         rfc = "RFC 1122 3.2.1.3";
     } else if (a >> 28 == 0xe) {
-        why = "is multicast (224.0.0.0/4)";
+        why = "is multicast, in 224.0.0.0/4";
         rfc = "RFC 5771";
     } else if (a == 0xffffffffu) {
         why = "is the limited broadcast address";
         rfc = "RFC 919";
     } else if (a >> 28 == 0xf) {
-        why = "is reserved (240.0.0.0/4)";
+        why = "is reserved, in 240.0.0.0/4";
         rfc = "RFC 1112 4";
     }
     if (why)
@@ -563,18 +563,25 @@ static bool parse_ipv4(const struct conf_key_def *k, const char *text, struct co
     return true;
 }
 
-/* Why an address cannot be a tunnel link's, or NULL. */
-static const char *link_addr_problem(const struct in6_addr *a)
+/* Why an address cannot be a tunnel link's (and the RFC saying so), or NULL. */
+static const char *link_addr_problem(const struct in6_addr *a, const char **rfc)
 {
-    if (e6_addr_is_unspecified(a))
-        return "is the unspecified address (RFC 4291 2.5.2)";
-    if (e6_addr_is_loopback(a))
-        return "is the loopback address (RFC 4291 2.5.3)";
-    if (e6_addr_is_multicast(a))
-        return "is multicast (ff00::/8, RFC 4291 2.7)";
-    if (e6_addr_is_linklocal(a))
-        return "is link-local (fe80::/10): the tunnel forms its own, this one must be routable "
-               "(RFC 4213 3.7)";
+    if (e6_addr_is_unspecified(a)) {
+        *rfc = "RFC 4291 2.5.2";
+        return "is the unspecified address";
+    }
+    if (e6_addr_is_loopback(a)) {
+        *rfc = "RFC 4291 2.5.3";
+        return "is the loopback address";
+    }
+    if (e6_addr_is_multicast(a)) {
+        *rfc = "RFC 4291 2.7";
+        return "is multicast, in ff00::/8";
+    }
+    if (e6_addr_is_linklocal(a)) {
+        *rfc = "RFC 4213 3.7";
+        return "is link-local, in fe80::/10: the tunnel forms its own, this one must be routable";
+    }
     return NULL;
 }
 
@@ -582,16 +589,16 @@ static bool parse_addr6(const struct conf_key_def *k, const char *text, struct c
                         char *err, size_t errlen)
 {
     char q[CONF_QUOTE_BUF];
-    const char *why;
+    const char *why, *rfc = NULL;
 
     conf_quote(text, q, sizeof(q));
     if (!e6_addr_parse(text, &out->v6))
         return errf(err, errlen, "%s %s is not an IPv6 address (expected one like 2001:db8:9:1::1)",
                     k->name, q);
-    why = link_addr_problem(&out->v6);
+    why = link_addr_problem(&out->v6, &rfc);
     if (why)
-        return errf(err, errlen, "%s %s %s; expected a global or unique-local address", k->name, q,
-                    why);
+        return errf(err, errlen, "%s %s %s (expected a global or unique-local address, %s)",
+                    k->name, q, why, rfc);
     return true;
 }
 
@@ -607,13 +614,13 @@ static bool all_zero_from(const struct in6_addr *a, unsigned len)
 static bool parse_addr_plen(const struct conf_key_def *k, const char *text, struct conf_value *out,
                             char *err, size_t errlen)
 {
-    char q[CONF_QUOTE_BUF], addr[E6_ADDRSTRLEN + 1], rfc[96];
-    const char *slash = strrchr(text, '/'), *why;
+    char q[CONF_QUOTE_BUF], addr[E6_ADDRSTRLEN + 1], rfc_len[96];
+    const char *slash = strrchr(text, '/'), *why, *rfc = NULL;
     unsigned long len = 0;
     size_t n;
 
     conf_quote(text, q, sizeof(q));
-    rfc_suffix(k, rfc, sizeof(rfc));
+    rfc_suffix(k, rfc_len, sizeof(rfc_len));
     if (!slash)
         return errf(err, errlen,
                     "%s %s has no /LEN (expected ADDRESS/LEN with LEN %lu to %lu, like "
@@ -635,11 +642,11 @@ static bool parse_addr_plen(const struct conf_key_def *k, const char *text, stru
     }
     if (len < k->min || len > k->max)
         return errf(err, errlen, "%s %s: length %lu is %s %lu%s", k->name, q, len,
-                    len < k->min ? "below" : "above", len < k->min ? k->min : k->max, rfc);
-    why = link_addr_problem(&out->v6);
+                    len < k->min ? "below" : "above", len < k->min ? k->min : k->max, rfc_len);
+    why = link_addr_problem(&out->v6, &rfc);
     if (why)
-        return errf(err, errlen, "%s %s %s; expected a global or unique-local address", k->name, q,
-                    why);
+        return errf(err, errlen, "%s %s %s (expected a global or unique-local address, %s)",
+                    k->name, q, why, rfc);
     /* the address with its host bits cleared is the Subnet-Router anycast
        address, except on a /127 where both addresses are hosts' */
     if (len < 127 && all_zero_from(&out->v6, (unsigned)len)) {
@@ -686,7 +693,7 @@ static bool prefix_entry(const struct conf_key_def *k, const char *text, struct 
 static bool parse_prefixlist(const struct conf_key_def *k, const char *const *items, size_t n,
                              struct conf_value *out, char *err, size_t errlen)
 {
-    char q[CONF_QUOTE_BUF], b[E6_PREFIXSTRLEN];
+    char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], b[E6_PREFIXSTRLEN];
 
     if (!count_ok(k, n, err, errlen))
         return false;
@@ -701,9 +708,10 @@ static bool parse_prefixlist(const struct conf_key_def *k, const char *const *it
         for (size_t j = 0; j < out->n; j++) {
             const struct e6_prefix *o = &out->list.prefixes[j];
             if (e6_prefix_covers(o, &p) || e6_prefix_covers(&p, o))
-                return errf(
-                    err, errlen, "%s lists %s and %s, which overlap (expected disjoint prefixes)",
-                    k->name, conf_quote(e6_prefix_format(o, b, sizeof(b)), q, sizeof(q)), items[i]);
+                return errf(err, errlen,
+                            "%s lists %s and %s, which overlap (expected disjoint prefixes)",
+                            k->name, conf_quote(e6_prefix_format(o, b, sizeof(b)), q, sizeof(q)),
+                            conf_quote(items[i], q2, sizeof(q2)));
         }
         out->list.prefixes[out->n++] = p;
     }
