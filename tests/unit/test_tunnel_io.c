@@ -1,0 +1,372 @@
+/* tests for tunnel/io without a kernel: the addresses and routes a 6in4
+ * section asks for (server, client with and without a default route), the
+ * interfaces whose forwarding matters, sysctl paths and every refused
+ * name, the counter names, the snapshot hand-off's wait, and the service
+ * with no tunnel (member, views, reconcile, stop) or with one it must
+ * refuse before touching the kernel */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "common/addr.h"
+#include "common/counters.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "conf/conf.h"
+#include "tunnel/io.h"
+#include "tunnel/io_int.h"
+
+static struct in6_addr A(const char *s) {
+    struct in6_addr a;
+    assert_true(e6_addr_parse(s, &a));
+    return a;
+}
+
+static struct e6_prefix
+P(const char *s) {
+    struct e6_prefix p;
+    assert_true(e6_prefix_parse(s, true, &p, NULL, 0));
+    return p;
+}
+
+static struct in_addr
+V4(const char *s) {
+    struct in_addr a;
+    assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+    return a;
+}
+
+static void
+test_want_server(void **state)
+{
+    (void)state;
+    struct e6_prefix r0[2] = {P("2001:db8:100::/64"), P("2001:db8:200::/56")};
+    struct e6_prefix r1[1] = {P("2001:db8:300::/64")};
+    struct conf_tunnel_client cl[2] = {
+        {.name = "a",
+         .client_address = A("2001:db8:1::2"),
+         .client_plen = 64,
+         .server_address = A("2001:db8:1::1"),
+         .routed = r0,
+         .n_routed = 2},
+        {.name = "b",
+         .client_address = A("2001:db8:2::1"),
+         .client_plen = 127,
+         .server_address = A("2001:db8:2::"),
+         .routed = r1,
+         .n_routed = 1},
+    };
+    struct conf_tunnel t = {.name = "t",
+                            .type = CONF_TUNNEL_6IN4,
+                            .mode = CONF_TUN_SERVER,
+                            .clients = cl,
+                            .n_clients = 2};
+    struct tun_addr_want *a;
+    struct tun_route_want *r;
+    size_t na, nr;
+    assert_int_equal(tun_want_build(&t, &a, &na, &r, &nr), 0);
+    assert_int_equal(na, 2);
+    assert_true(e6_addr_equal(&a[0].addr, &cl[0].server_address));
+    assert_int_equal(a[0].plen, 64);
+    assert_true(e6_addr_equal(&a[1].addr, &cl[1].server_address));
+    assert_int_equal(a[1].plen, 127);
+    assert_int_equal(nr, 3);
+    assert_true(e6_prefix_equal(&r[0].dst, &r0[0]));
+    assert_true(e6_prefix_equal(&r[1].dst, &r0[1]));
+    assert_true(e6_prefix_equal(&r[2].dst, &r1[0]));
+    for (size_t i = 0; i < nr; i++)
+        assert_int_equal(r[i].metric, 0); /* the kernel's default */
+    free(a);
+    free(r);
+
+    /* a client without routed prefixes: its link address only */
+    cl[0].n_routed = 0;
+    t.n_clients = 1;
+    assert_int_equal(tun_want_build(&t, &a, &na, &r, &nr), 0);
+    assert_int_equal(na, 1);
+    assert_int_equal(nr, 0);
+    assert_null(r);
+    free(a);
+}
+
+static void test_want_client(void **state)
+{
+    (void)state;
+    struct conf_tunnel t = {.name = "t",
+                            .type = CONF_TUNNEL_6IN4,
+                            .mode = CONF_TUN_CLIENT,
+                            .client_address = A("2001:db8:1::2"),
+                            .client_plen = 64,
+                            .server_address = A("2001:db8:1::1"),
+                            .default_route = true};
+    struct tun_addr_want *a;
+    struct tun_route_want *r;
+    size_t na, nr;
+    assert_int_equal(tun_want_build(&t, &a, &na, &r, &nr), 0);
+    assert_int_equal(na, 1);
+    assert_true(e6_addr_equal(&a[0].addr, &t.client_address)); /* ours, not the server's */
+    assert_int_equal(a[0].plen, 64);
+    assert_int_equal(nr, 1);
+    assert_int_equal(r[0].dst.len, 0);
+    assert_true(e6_addr_is_unspecified(&r[0].dst.addr));
+    assert_int_equal(r[0].metric, TUN_DEFAULT_METRIC);
+    free(a);
+    free(r);
+
+    t.default_route = false;
+    assert_int_equal(tun_want_build(&t, &a, &na, &r, &nr), 0);
+    assert_int_equal(na, 1);
+    assert_int_equal(nr, 0);
+    free(a);
+}
+
+static void test_routed_ifaces(void **state)
+{
+    (void)state;
+    struct conf c = {0};
+    const char **v;
+    /* nothing routed: nothing to check */
+    assert_int_equal(tun_routed_ifaces(&c, &v), 0);
+    assert_null(v);
+
+    struct conf_interface ifs[3] = {
+        {.name = "lan0", .advertise = true},
+        {.name = "quiet0", .advertise = false},
+        {.name = "eth0", .advertise = true}, /* also a proxy: listed once */
+    };
+    c.interfaces = ifs;
+    c.n_interfaces = 3;
+    /* advertising alone routes nothing */
+    assert_int_equal(tun_routed_ifaces(&c, &v), 0);
+
+    struct conf_tunnel tu[2] = {
+        {.name = "bed0", .type = CONF_TUNNEL_6BED4},
+        {.name = "tun6in4", .type = CONF_TUNNEL_6IN4},
+    };
+    c.tunnels = tu;
+    c.n_tunnels = 1;
+    /* a 6bed4 tunnel is not this module's */
+    assert_int_equal(tun_routed_ifaces(&c, &v), 0);
+
+    c.n_tunnels = 2;
+    struct conf_proxy px[1] = {{.name = "eth0"}};
+    c.proxies = px;
+    c.n_proxies = 1;
+    int n = tun_routed_ifaces(&c, &v);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[0], "tun6in4");
+    assert_string_equal(v[1], "eth0");
+    assert_string_equal(v[2], "lan0");
+    free(v);
+
+    /* a proxy without tunnels routes too */
+    c.n_tunnels = 0;
+    n = tun_routed_ifaces(&c, &v);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0], "eth0");
+    assert_string_equal(v[1], "lan0");
+    free(v);
+}
+
+static void test_sysctl_path(void **state)
+{
+    (void)state;
+    char buf[128];
+    assert_true(tun_sysctl_path("eth0", buf, sizeof(buf)));
+    assert_string_equal(buf, "/proc/sys/net/ipv6/conf/eth0/forwarding");
+    assert_true(tun_sysctl_path("all", buf, sizeof(buf)));
+    assert_string_equal(buf, "/proc/sys/net/ipv6/conf/all/forwarding");
+    /* a VLAN's dot stays a dot in /proc (sysctl(8) spells it with a slash) */
+    assert_true(tun_sysctl_path("eth0.100", buf, sizeof(buf)));
+    assert_string_equal(buf, "/proc/sys/net/ipv6/conf/eth0.100/forwarding");
+    assert_false(tun_sysctl_path("", buf, sizeof(buf)));
+    assert_false(tun_sysctl_path(".", buf, sizeof(buf)));
+    assert_false(tun_sysctl_path("..", buf, sizeof(buf)));
+    assert_false(tun_sysctl_path("a/b", buf, sizeof(buf)));
+    assert_false(tun_sysctl_path("../../../etc", buf, sizeof(buf)));
+    assert_false(tun_sysctl_path("sixteen-chars-xx", buf, sizeof(buf)));
+    assert_true(tun_sysctl_path("fifteen-chars-x", buf, sizeof(buf)));
+    /* does not fit the buffer */
+    assert_false(tun_sysctl_path("eth0", buf, 20));
+}
+
+static void test_counter_names(void **state)
+{
+    (void)state;
+    tun_counter_names_init();
+    for (size_t i = 0; i < TC__COUNT; i++) {
+        assert_non_null(tun_counter_names[i]);
+        assert_true(tun_counter_names[i][0] != '\0');
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(tun_counter_names[i], tun_counter_names[k]);
+    }
+    for (size_t d = TUN_OK + 1; d < TUN_D__COUNT; d++) {
+        char want[64];
+        snprintf(want, sizeof(want), "drop_%s", tun_drop_name((enum tun_drop)d));
+        assert_string_equal(tun_counter_names[TC_DROP_BASE + d], want);
+    }
+}
+
+/* A worker in the middle of a batch: synchronize must wait for it. */
+struct fake {
+    struct tun_worker w;
+    _Atomic bool waited;
+};
+
+static void *finish_batch(void *arg)
+{
+    struct fake *f = arg;
+    struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    atomic_store(&f->waited, true);
+    atomic_fetch_add(&f->w.seq, 1); /* even: the batch is over */
+    return NULL;
+}
+
+static void test_synchronize(void **state)
+{
+    (void)state;
+    struct fake f = {.w = {.running = true}};
+    atomic_store(&f.w.seq, 4); /* between batches: no wait */
+    struct tun_worker *ws[3] = {&f.w, NULL, NULL};
+    tun_snap_synchronize(ws, 3);
+
+    struct tun_worker idle = {.running = false};
+    atomic_store(&idle.seq, 7); /* not running: ignored whatever its number */
+    ws[1] = &idle;
+    tun_snap_synchronize(ws, 2);
+
+    atomic_store(&f.w.seq, 5); /* inside a batch */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, finish_batch, &f), 0);
+    tun_snap_synchronize(ws, 2);
+    assert_true(atomic_load(&f.waited));
+    assert_int_equal(atomic_load(&f.w.seq), 6);
+    pthread_join(th, NULL);
+}
+
+static void render(struct tun_service *s, enum e6_view_format fmt, struct e6_strbuf *sb)
+{
+    struct e6_json j;
+    e6_strbuf_reset(sb);
+    e6_json_init(&j, sb);
+    tun_service_view(&j, fmt, s);
+    if (fmt == E6_VIEW_JSON)
+        assert_true(e6_json_done(&j));
+    assert_false(sb->failed);
+}
+
+static void test_service_empty(void **state)
+{
+    (void)state;
+    struct e6_loop *loop;
+    assert_int_equal(e6_loop_new_fake(&loop, 0), 0);
+    struct e6_counter_registry *reg = e6_counter_registry_new();
+    assert_non_null(reg);
+    struct tun_service_env env = {.loop = loop, .registry = reg};
+    struct tun_service *s;
+    assert_int_equal(tun_service_new(&s, &env), 0);
+    /* the "tunnel" counter set is registered with every name */
+    assert_int_equal(e6_counter_registry_count(reg), 1);
+    struct e6_counters *set = e6_counter_registry_at(reg, 0);
+    assert_string_equal(e6_counters_module(set), "tunnel");
+    assert_int_equal(e6_counters_size(set), TC__COUNT);
+
+    struct conf c = {0};
+    char err[256] = "";
+    assert_int_equal(tun_service_start(s, &c, err, sizeof(err)), 0);
+    struct in6_addr x = A("2001:db8::1");
+    assert_int_equal(tun_service_member(s, "tun6in4", &x), -1);
+
+    struct e6_strbuf sb = E6_STRBUF_INIT;
+    render(s, E6_VIEW_TEXT, &sb);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels)"));
+    assert_null(strstr(e6_strbuf_str(&sb), "WARNING"));
+    render(s, E6_VIEW_JSON, &sb);
+    assert_string_equal(e6_strbuf_str(&sb),
+                        "{\"tunnels\":[],\"manage_sysctls\":false,\"forwarding\":[]}");
+
+    /* a 6bed4 tunnel is left to its own module */
+    struct conf_tunnel tb = {.name = "bed0", .type = CONF_TUNNEL_6BED4};
+    struct conf c2 = {.tunnels = &tb, .n_tunnels = 1};
+    assert_int_equal(tun_service_reconcile(s, &c, &c2, err, sizeof(err)), 0);
+    assert_int_equal(tun_service_member(s, "bed0", &x), -1);
+    render(s, E6_VIEW_TEXT, &sb);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels)"));
+
+    tun_service_stop(s);
+    tun_service_stop(s); /* twice is harmless */
+    tun_service_free(s);
+    tun_service_free(NULL);
+    e6_strbuf_free(&sb);
+    e6_counter_registry_free(reg);
+    e6_loop_free(loop);
+}
+
+/* Refused before any kernel change: an interface name that cannot be. */
+static void test_service_refuses(void **state)
+{
+    (void)state;
+    struct e6_loop *loop;
+    assert_int_equal(e6_loop_new_fake(&loop, 0), 0);
+    struct tun_service_env env = {.loop = loop}; /* no registry: the set is ours */
+    struct tun_service *s;
+    assert_int_equal(tun_service_new(&s, &env), 0);
+    struct conf_tunnel t = {.name = "a-name-far-too-long-for-linux",
+                            .type = CONF_TUNNEL_6IN4,
+                            .mode = CONF_TUN_CLIENT,
+                            .local = V4("192.0.2.2"),
+                            .remote = V4("192.0.2.1"),
+                            .ttl = 64,
+                            .mtu = 1480,
+                            .kernel = CONF_TRI_OFF};
+    struct conf c = {.tunnels = &t, .n_tunnels = 1};
+    char err[256] = "";
+    assert_int_equal(tun_service_start(s, &c, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "a-name-far-too-long-for-linux"));
+    assert_non_null(strstr(err, "too long"));
+    assert_int_equal(tun_service_member(s, t.name, &t.client_address), -1);
+
+    /* reconcile toward it fails the same way and keeps nothing */
+    struct conf empty = {0};
+    assert_int_equal(tun_service_start(s, &empty, err, sizeof(err)), 0);
+    err[0] = '\0';
+    assert_int_equal(tun_service_reconcile(s, &empty, &c, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "too long"));
+    struct e6_strbuf sb = E6_STRBUF_INIT;
+    render(s, E6_VIEW_TEXT, &sb);
+    /* no tunnel runs, but the forwarding of what the config routes is shown */
+    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels"));
+    assert_non_null(strstr(e6_strbuf_str(&sb), "forwarding: all "));
+    assert_non_null(strstr(e6_strbuf_str(&sb), " a-name-far-too-long-for-linux absent"));
+    render(s, E6_VIEW_JSON, &sb);
+    assert_non_null(strstr(e6_strbuf_str(&sb), "{\"interface\":\"a-name-far-too-long-for-linux\","
+                                               "\"forwarding\":null}"));
+    e6_strbuf_free(&sb);
+    tun_service_free(s);
+    e6_loop_free(loop);
+}
+
+int main(void)
+{
+    e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_want_server),   cmocka_unit_test(test_want_client),
+        cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
+        cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
+        cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/*
+ * tunnel/io_int: what tunnel/io.c (the control plane) and
+ * tunnel/io_worker.c (the fast path threads) share, plus the pure helpers
+ * of the shell the unit tests reach (the kernel changes a tunnel section
+ * asks for, the interfaces whose forwarding matters).
+ *
+ * The hand-off between the two sides: a tunnel's current snapshot (struct
+ * tun_snap: the immutable tun_table plus what the workers need besides) is
+ * published with an atomic pointer store. A worker makes its sequence
+ * number odd, loads the pointer, works a batch, and makes it even again.
+ * After publishing a new snapshot the control plane waits until every
+ * worker whose number was odd has moved on; then nobody can hold the old
+ * snapshot and it is freed (tun_snap_synchronize). All the accesses are
+ * sequentially consistent, which is what makes "even when read after the
+ * store" mean "will load the new pointer".
+ */
+#ifndef E6_TUNNEL_IO_INT_H
+#define E6_TUNNEL_IO_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/counters.h"
+#include "common/netlink.h"
+#include "conf/conf.h"
+#include "tunnel/sixin4.h"
+
+/* packets read or received per batch */
+#define TUN_BATCH 64
+/* room per packet: the tunnel MTU is at most 1480, a reassembled IPv4
+ * packet may be larger (dropped as truncated) */
+#define TUN_SLOT 4096
+
+/* Counters of the "tunnel" set: per worker block, summed for the view. */
+enum tun_counter {
+    TC_ENCAP_PACKETS,
+    TC_ENCAP_BYTES,
+    TC_DECAP_PACKETS,
+    TC_DECAP_BYTES,
+    TC_PTB_SENT,      /* Packet Too Big written into the TUN (too big for a client) */
+    TC_PTB_RELAYED,   /* ICMPv4 fragmentation needed turned into a Packet Too Big */
+    TC_ICMP4_IGNORED, /* ICMPv4 not about one of our packets, or no inner source */
+    TC_SEND_ERRORS,   /* sendmmsg refused a packet (EMSGSIZE, ENOBUFS ...) */
+    TC_TUN_ERRORS,    /* a write into the TUN failed */
+    TC_RX_TRUNCATED,  /* a protocol-41 packet larger than a slot */
+    TC_DROP_BASE,     /* + enum tun_drop (TUN_OK unused) */
+    TC__COUNT = TC_DROP_BASE + TUN_D__COUNT,
+};
+extern const char *const tun_counter_names[TC__COUNT];
+/* Fill the drop names from tun_drop_name(); once, before any set is made. */
+void tun_counter_names_init(void);
+
+/* Per client, kept across reloads while the client stays; atomics because
+ * several workers may count the same client. */
+struct tun_cstat {
+    char name[64];
+    _Atomic uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops_in, drops_out;
+    /* shown by the view (control plane only) */
+    struct in_addr remote;
+    struct e6_prefix link;
+    struct in6_addr client_address, server_address;
+    struct e6_prefix *routed;
+    size_t n_routed;
+    uint32_t mtu;
+    bool seen; /* reconcile's mark */
+};
+
+/* What a worker reads per batch: immutable once published. */
+struct tun_snap {
+    struct tun_table *tab;
+    bool server;
+    struct in_addr local;
+    struct in6_addr self; /* client mode: our client-address (source of our PTBs) */
+    size_t n;
+    struct tun_cstat **cs; /* by tun_client.index; owned by the tunnel, not the snap */
+};
+
+enum tun_worker_kind {
+    TUN_W_ENCAP, /* TUN -> protocol 41 */
+    TUN_W_DECAP, /* protocol 41 (and ICMPv4) -> TUN */
+};
+
+struct tun_tunnel;
+
+struct tun_worker {
+    struct tun_tunnel *t;
+    enum tun_worker_kind kind;
+    int tunfd; /* its TUN queue (decap: the queue it writes into) */
+    int epfd;
+    int stopfd; /* eventfd */
+    pthread_t thread;
+    bool running;
+    _Atomic bool stop;
+    _Atomic uint64_t seq; /* odd while a batch holds a snapshot */
+    e6_counter_block cnt;
+    uint64_t base[TC__COUNT]; /* block values when it was taken (blocks are reused) */
+    int block_slot;           /* in the service's pool */
+};
+
+/* The tunnel state the workers see (the rest is in io.c). */
+struct tun_tunnel_fast {
+    _Atomic(struct tun_snap *) snap;
+    int rawfd;  /* protocol 41 */
+    int icmpfd; /* ICMPv4, -1 when none */
+};
+
+/* io_worker.c */
+int tun_worker_start(struct tun_worker *w, struct tun_tunnel_fast *f, char *err, size_t errlen);
+void tun_worker_stop(struct tun_worker *w);
+/* wait until no worker can still hold a snapshot published before now */
+void tun_snap_synchronize(struct tun_worker *const *ws, size_t n);
+
+/* ---- pure helpers (unit-tested) ---------------------------------------- */
+
+struct tun_addr_want {
+    struct in6_addr addr;
+    uint8_t plen;
+};
+
+struct tun_route_want {
+    struct e6_prefix dst;
+    uint32_t metric;
+};
+
+/* metric of a client's default route ::/0 dev TUN: the kernel's default */
+#define TUN_DEFAULT_METRIC 1024
+/* when another ::/0 already holds that metric: ours waits behind it */
+#define TUN_DEFAULT_METRIC_BACKUP 4096
+
+/*
+ * The addresses and routes a 6in4 section wants on its TUN (server: each
+ * client's server-address/LEN and routed prefixes; client: client-address/LEN
+ * and ::/0 when default-route). Arrays malloc'd (NULL when empty). 0 or
+ * -ENOMEM.
+ */
+int tun_want_build(const struct conf_tunnel *t, struct tun_addr_want **addrs, size_t *n_addrs,
+                   struct tun_route_want **routes, size_t *n_routes);
+
+/*
+ * Names of the interfaces edge6d routes between for c: every 6in4 tunnel,
+ * every proxy's upstream, every advertising interface (when c has a tunnel
+ * or a proxy: their prefixes are routed), without duplicates. Returns the
+ * count (0 when c routes nothing), -ENOMEM; *out malloc'd, its strings
+ * point into c.
+ */
+int tun_routed_ifaces(const struct conf *c, const char ***out);
+
+/* "/proc/sys/net/ipv6/conf/IF/forwarding"; false when ifname cannot be a
+ * sysctl path component (empty, "." "..", a slash, too long) */
+bool tun_sysctl_path(const char *ifname, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,373 @@
+/*
+ * tunnel/io_worker: the 6in4 fast path threads. An encap worker reads its
+ * TUN queue in batches, asks tun_6in4_route where each packet goes and
+ * hands the batch to the raw protocol-41 socket in one sendmmsg; a packet
+ * too big for its client earns a Packet Too Big written back into the TUN.
+ * A decap worker takes batches from the raw socket with recvmmsg, checks
+ * each with tun_6in4_decap and writes the inner packets into the TUN (a
+ * TUN fd is not a socket: one write per packet), and turns ICMPv4
+ * "fragmentation needed" about our packets into Packet Too Big. Each has
+ * its own epoll and an eventfd that stops it; each counts into its own
+ * block. No lock on the packet path: the snapshot protocol is in
+ * io_int.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tunnel/io_int.h"
+
+/* per-thread scratch: batch buffers live in the thread, not on its stack */
+struct wbuf {
+    uint8_t pkt[TUN_BATCH][TUN_SLOT];
+    struct mmsghdr msg[TUN_BATCH];
+    struct iovec iov[TUN_BATCH];
+    struct sockaddr_in to[TUN_BATCH];
+    const struct tun_client *who[TUN_BATCH];
+    uint8_t ptb[1280];
+};
+
+static inline void cnt_add(struct tun_worker *w, size_t idx, uint64_t n)
+{
+    if (w->cnt.v)
+        e6_count_add(w->cnt, idx, n);
+}
+
+static inline void cstat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static struct tun_cstat *cstat_of(const struct tun_snap *s, const struct tun_client *c)
+{
+    if (!c || c->index >= s->n)
+        return NULL;
+    return s->cs[c->index];
+}
+
+static void write_tun(struct tun_worker *w, const uint8_t *p, size_t len)
+{
+    for (;;) {
+        ssize_t r = write(w->tunfd, p, len);
+        if (r >= 0)
+            return;
+        if (errno == EINTR)
+            continue;
+        cnt_add(w, TC_TUN_ERRORS, 1);
+        return;
+    }
+}
+
+static const struct in6_addr *ptb_source(const struct tun_snap *s, const struct tun_client *c)
+{
+    return s->server ? &c->server_address : &s->self;
+}
+
+static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b,
+                       const struct tun_snap *s, size_t m)
+{
+    size_t done = 0;
+    while (done < m) {
+        int r = sendmmsg(f->rawfd, b->msg + done, (unsigned)(m - done), MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* the first message was refused (EMSGSIZE when a dynamic PMTU
+             * shrank, ENOBUFS, EAGAIN on a full queue): drop it, go on */
+            cnt_add(w, TC_SEND_ERRORS, 1);
+            struct tun_cstat *cs = cstat_of(s, b->who[done]);
+            if (cs)
+                cstat_add(&cs->drops_out, 1);
+            done++;
+            continue;
+        }
+        for (size_t i = done; i < done + (size_t)r; i++) {
+            size_t len = b->iov[i].iov_len;
+            cnt_add(w, TC_ENCAP_PACKETS, 1);
+            cnt_add(w, TC_ENCAP_BYTES, len);
+            struct tun_cstat *cs = cstat_of(s, b->who[i]);
+            if (cs) {
+                cstat_add(&cs->pkts_out, 1);
+                cstat_add(&cs->bytes_out, len);
+            }
+        }
+        done += (size_t)r;
+    }
+}
+
+/* One batch from the TUN; false when the queue is empty (EAGAIN). */
+static bool encap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
+{
+    bool more = true;
+    atomic_fetch_add(&w->seq, 1);
+    const struct tun_snap *s = atomic_load(&f->snap);
+    size_t m = 0;
+    for (size_t reads = 0; reads < TUN_BATCH; reads++) {
+        ssize_t r = read(w->tunfd, b->pkt[m], TUN_SLOT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            more = false;
+            break;
+        }
+        const struct tun_client *who = NULL;
+        enum tun_drop d = s ? tun_6in4_route(s->tab, b->pkt[m], (size_t)r, &who) : TUN_D_NO_CLIENT;
+        if (d == TUN_OK) {
+            b->to[m] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = who->remote};
+            b->iov[m] = (struct iovec){.iov_base = b->pkt[m], .iov_len = (size_t)r};
+            b->who[m] = who;
+            b->msg[m] = (struct mmsghdr){
+                .msg_hdr = {.msg_name = &b->to[m],
+                            .msg_namelen = sizeof(b->to[m]),
+                            .msg_iov = &b->iov[m],
+                            .msg_iovlen = 1},
+            };
+            m++;
+            continue;
+        }
+        cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
+        if (d == TUN_D_TOO_BIG && who) {
+            struct tun_cstat *cs = cstat_of(s, who);
+            if (cs)
+                cstat_add(&cs->drops_out, 1);
+            size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, who), b->pkt[m],
+                                     (size_t)r, who->mtu);
+            if (n) {
+                write_tun(w, b->ptb, n);
+                cnt_add(w, TC_PTB_SENT, 1);
+            }
+        }
+    }
+    if (m)
+        send_batch(w, f, b, s, m);
+    atomic_fetch_add(&w->seq, 1);
+    return more;
+}
+
+static void count_decap_drop(struct tun_worker *w, const struct tun_snap *s, enum tun_drop d,
+                             const uint8_t *p, size_t len)
+{
+    cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
+    if (!s || len < TUN_IPV4_HDR_LEN || d == TUN_D_UNKNOWN_REMOTE)
+        return;
+    struct in_addr src;
+    memcpy(&src, p + 12, sizeof(src));
+    struct tun_cstat *cs = cstat_of(s, tun_table_by_remote(s->tab, src));
+    if (cs)
+        cstat_add(&cs->drops_in, 1);
+}
+
+static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
+{
+    for (size_t i = 0; i < TUN_BATCH; i++) {
+        b->iov[i] = (struct iovec){.iov_base = b->pkt[i], .iov_len = TUN_SLOT};
+        b->msg[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &b->iov[i], .msg_iovlen = 1}};
+    }
+    int n;
+    do
+        n = recvmmsg(f->rawfd, b->msg, TUN_BATCH, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    atomic_fetch_add(&w->seq, 1);
+    const struct tun_snap *s = atomic_load(&f->snap);
+    for (int i = 0; i < n; i++) {
+        const uint8_t *p = b->pkt[i];
+        size_t len = b->msg[i].msg_len;
+        if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+            cnt_add(w, TC_RX_TRUNCATED, 1);
+            continue;
+        }
+        if (!s) {
+            cnt_add(w, TC_DROP_BASE + TUN_D_UNKNOWN_REMOTE, 1);
+            continue;
+        }
+        const uint8_t *inner;
+        size_t inner_len;
+        const struct tun_client *who = NULL;
+        enum tun_drop d = tun_6in4_decap(s->tab, s->local, p, len, &inner, &inner_len, &who);
+        if (d != TUN_OK) {
+            count_decap_drop(w, s, d, p, len);
+            continue;
+        }
+        write_tun(w, inner, inner_len);
+        cnt_add(w, TC_DECAP_PACKETS, 1);
+        cnt_add(w, TC_DECAP_BYTES, inner_len);
+        struct tun_cstat *cs = cstat_of(s, who);
+        if (cs) {
+            cstat_add(&cs->pkts_in, 1);
+            cstat_add(&cs->bytes_in, inner_len);
+        }
+    }
+    atomic_fetch_add(&w->seq, 1);
+    return n == TUN_BATCH;
+}
+
+/* ICMPv4 errors about our encapsulated packets (RFC 4213 3.4) */
+static bool icmp_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
+{
+    ssize_t r;
+    do
+        r = recv(f->icmpfd, b->pkt[0], TUN_SLOT, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return false;
+    atomic_fetch_add(&w->seq, 1);
+    const struct tun_snap *s = atomic_load(&f->snap);
+    struct tun_frag_needed fn;
+    if (s && tun_icmp4_frag_needed(b->pkt[0], (size_t)r, s->local, &fn)) {
+        const struct tun_client *c = tun_table_by_remote(s->tab, fn.remote);
+        size_t n = 0;
+        if (c && fn.have_inner)
+            n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, c), fn.inner, fn.inner_len,
+                              fn.mtu);
+        if (n) {
+            write_tun(w, b->ptb, n);
+            cnt_add(w, TC_PTB_RELAYED, 1);
+        } else {
+            cnt_add(w, TC_ICMP4_IGNORED, 1);
+        }
+    }
+    /* anything else on this socket (other ICMPv4) is not ours to count */
+    atomic_fetch_add(&w->seq, 1);
+    return true;
+}
+
+struct wctx {
+    struct tun_worker *w;
+    struct tun_tunnel_fast *f;
+};
+
+static void *worker_main(void *arg)
+{
+    struct wctx ctx = *(struct wctx *)arg;
+    free(arg);
+    struct tun_worker *w = ctx.w;
+    struct tun_tunnel_fast *f = ctx.f;
+    struct wbuf *b = malloc(sizeof(*b));
+    if (!b) {
+        e6_err("tunnel worker: out of memory; this direction carries nothing");
+        return NULL;
+    }
+    while (!atomic_load(&w->stop)) {
+        struct epoll_event ev[4];
+        int n = epoll_wait(w->epfd, ev, 4, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            e6_err("tunnel worker: epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n && !atomic_load(&w->stop); i++) {
+            int fd = ev[i].data.fd;
+            if (fd == w->stopfd)
+                break;
+            if (w->kind == TUN_W_ENCAP && fd == w->tunfd) {
+                while (encap_batch(w, f, b) && !atomic_load(&w->stop))
+                    ;
+            } else if (fd == f->rawfd) {
+                while (decap_batch(w, f, b) && !atomic_load(&w->stop))
+                    ;
+            } else if (fd == f->icmpfd) {
+                for (int k = 0; k < TUN_BATCH && icmp_one(w, f, b); k++)
+                    ;
+            }
+        }
+    }
+    free(b);
+    return NULL;
+}
+
+static int ep_add(int epfd, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int tun_worker_start(struct tun_worker *w, struct tun_tunnel_fast *f, char *err, size_t errlen)
+{
+    int r;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->epfd < 0 || w->stopfd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "worker: %s", strerror(-r));
+        goto fail;
+    }
+    if ((r = ep_add(w->epfd, w->stopfd)) < 0 ||
+        (w->kind == TUN_W_ENCAP && (r = ep_add(w->epfd, w->tunfd)) < 0) ||
+        (w->kind == TUN_W_DECAP && (r = ep_add(w->epfd, f->rawfd)) < 0) ||
+        (w->kind == TUN_W_DECAP && f->icmpfd >= 0 && (r = ep_add(w->epfd, f->icmpfd)) < 0)) {
+        snprintf(err, errlen, "worker epoll: %s", strerror(-r));
+        goto fail;
+    }
+    struct wctx *ctx = malloc(sizeof(*ctx));
+    if (!ctx) {
+        r = -ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *ctx = (struct wctx){.w = w, .f = f};
+    atomic_store(&w->stop, false);
+    atomic_store(&w->seq, 0);
+    r = -pthread_create(&w->thread, NULL, worker_main, ctx);
+    if (r < 0) {
+        free(ctx);
+        snprintf(err, errlen, "cannot start a worker thread: %s", strerror(-r));
+        goto fail;
+    }
+    w->running = true;
+    return 0;
+fail:
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->stopfd >= 0)
+        close(w->stopfd);
+    w->epfd = w->stopfd = -1;
+    return r;
+}
+
+void tun_worker_stop(struct tun_worker *w)
+{
+    if (w->running) {
+        atomic_store(&w->stop, true);
+        uint64_t one = 1;
+        ssize_t n = write(w->stopfd, &one, sizeof(one));
+        (void)n;
+        pthread_join(w->thread, NULL);
+        w->running = false;
+    }
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->stopfd >= 0)
+        close(w->stopfd);
+    w->epfd = w->stopfd = -1;
+}
+
+void tun_snap_synchronize(struct tun_worker *const *ws, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct tun_worker *w = ws[i];
+        if (!w || !w->running)
+            continue;
+        uint64_t s = atomic_load(&w->seq);
+        if (!(s & 1))
+            continue; /* outside a batch: its next one loads the new snapshot */
+        /* a batch never blocks (non-blocking fds, bounded size): short wait */
+        struct timespec ts = {.tv_nsec = 50000};
+        while (atomic_load(&w->seq) == s)
+            nanosleep(&ts, NULL);
+    }
+}
