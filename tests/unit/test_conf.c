@@ -2564,6 +2564,1633 @@ static void test_name_rules(void **state)
     assert_false(conf_username_valid("\xc3\xa9t\xc3\xa9"));
 }
 
+/* ---- tunnel NAME { type = 6in4 ... }: RFC 4213 ---- */
+
+static const char *v4(const struct in_addr *a, char *buf)
+{
+    return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
+}
+
+static const char *v6(const struct in6_addr *a, char *buf)
+{
+    return e6_addr_format(a, buf, E6_ADDRSTRLEN);
+}
+
+static void test_manage_sysctls(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    c = load_ok("");
+    assert_false(c->global.manage_sysctls);
+    conf_free(c);
+    c = load_ok("manage-sysctls = yes\n");
+    assert_true(c->global.manage_sysctls);
+    conf_free(c);
+    c = load_ok("manage-sysctls = no\n");
+    assert_false(c->global.manage_sysctls);
+    conf_free(c);
+    expect("manage-sysctls = always\n",
+           "t.conf:1: manage-sysctls \"always\" is not yes or no (nor true/false, on/off)", NULL);
+}
+
+/* Every default of a client-mode tunnel and of a server's client. */
+static void test_tunnel_defaults(void **state)
+{
+    char a[E6_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_ok("tunnel t0 {" T4 "}\n");
+    t = &c->tunnels[0];
+    assert_int_equal(t->type, CONF_TUNNEL_6IN4);
+    assert_int_equal(t->mode, CONF_TUN_CLIENT);
+    assert_string_equal(v4(&t->local, b), "192.0.2.1");
+    assert_string_equal(v4(&t->remote, b), "198.51.100.1");
+    assert_int_equal(t->ttl, 64);
+    assert_int_equal(t->mtu, 1480);
+    assert_int_equal(t->pmtu, CONF_PMTU_STATIC);
+    assert_int_equal(t->kernel, CONF_TRI_AUTO);
+    assert_string_equal(v6(&t->client_address, a), "2001:db8:9:1::2");
+    assert_int_equal(t->client_plen, 64);
+    /* ::1 of the prefix */
+    assert_string_equal(v6(&t->server_address, a), "2001:db8:9:1::1");
+    assert_true(t->default_route);
+    assert_int_equal(t->n_clients, 0);
+    assert_null(t->clients);
+    conf_free(c);
+
+    /* a /127: the other end, whichever it is (RFC 6164) */
+    c = load_ok("tunnel t0 { type = 6in4 mode = client local = 192.0.2.1 remote = 198.51.100.1 "
+                "client-address = \"2001:db8:9:1::/127\" }\n");
+    assert_string_equal(v6(&c->tunnels[0].server_address, a), "2001:db8:9:1::1");
+    conf_free(c);
+    c = load_ok("tunnel t0 { type = 6in4 mode = client local = 192.0.2.1 remote = 198.51.100.1 "
+                "client-address = \"2001:db8:9:1::1/127\" }\n");
+    assert_string_equal(v6(&c->tunnels[0].server_address, a), "2001:db8:9:1::");
+    conf_free(c);
+    /* /126: ::1 of the prefix, not of the address */
+    c = load_ok("tunnel t0 { type = 6in4 mode = client local = 192.0.2.1 remote = 198.51.100.1 "
+                "client-address = \"2001:db8:9:1::6/126\" }\n");
+    assert_string_equal(v6(&c->tunnels[0].server_address, a), "2001:db8:9:1::5");
+    conf_free(c);
+
+    c = load_ok("tunnel t0 { type = 6in4 mode = server local = 192.0.2.1\n"
+                "  client a { remote = 198.51.100.1 client-address = \"2001:db8:9:1::2/64\" }\n"
+                "}\n");
+    t = &c->tunnels[0];
+    assert_int_equal(t->mode, CONF_TUN_SERVER);
+    assert_int_equal(t->n_clients, 1);
+    assert_string_equal(t->clients[0].name, "a");
+    assert_int_equal(t->clients[0].line, 2);
+    assert_string_equal(v4(&t->clients[0].remote, b), "198.51.100.1");
+    assert_string_equal(v6(&t->clients[0].server_address, a), "2001:db8:9:1::1");
+    assert_int_equal(t->clients[0].n_routed, 0);
+    assert_null(t->clients[0].routed);
+    assert_int_equal(t->clients[0].mtu, 0);
+    /* the client-mode keys stay at zero in a server */
+    assert_int_equal(t->remote.s_addr, 0);
+    assert_int_equal(t->client_plen, 0);
+    conf_free(c);
+
+    /* a 6bed4 tunnel takes only type */
+    c = load_ok("tunnel t6 { type = 6bed4 }\n");
+    assert_int_equal(c->tunnels[0].type, CONF_TUNNEL_6BED4);
+    assert_int_equal(c->tunnels[0].n_clients, 0);
+    conf_free(c);
+}
+
+/* A tunnel-broker server with every key written. */
+static void test_tunnel_server_full(void **state)
+{
+    static const char text[] = "tunnel tb0 {\n"                                            /* 1 */
+                               "  type = 6in4\n"                                           /* 2 */
+                               "  mode = server\n"                                         /* 3 */
+                               "  local = 192.0.2.1\n"                                     /* 4 */
+                               "  ttl = 255\n"                                             /* 5 */
+                               "  mtu = 1400\n"                                            /* 6 */
+                               "  mtu-discovery = dynamic\n"                               /* 7 */
+                               "  kernel = no\n"                                           /* 8 */
+                               "  client home {\n"                                         /* 9 */
+                               "    remote = 203.0.113.2\n"                                /* 10 */
+                               "    client-address = \"2001:db8:9:1::2/64\"\n"             /* 11 */
+                               "    server-address = 2001:db8:9:1::1\n"                    /* 12 */
+                               "    routed-prefixes = { \"2001:db8:9:10::/64\",\n"         /* 13 */
+                               "                        \"2001:db8:a::/48\" }\n"           /* 14 */
+                               "    mtu = 1400\n"                                          /* 15 */
+                               "  }\n"                                                     /* 16 */
+                               "  client office {\n"                                       /* 17 */
+                               "    remote = 198.51.100.20\n"                              /* 18 */
+                               "    client-address = \"2001:db8:9:2::1/127\"\n"            /* 19 */
+                               "    routed-prefixes = { \"2001:db8:9:20::/60\" }\n"        /* 20 */
+                               "    mtu = 1280\n"                                          /* 21 */
+                               "  }\n"                                                     /* 22 */
+                               "}\n"                                                       /* 23 */
+                               "proxy eth0 {\n"                                            /* 24 */
+                               "  rule 2001:db8:9::/48 { method = tunnel tunnel = tb0 }\n" /* 25 */
+                               "}\n";
+    char a[E6_ADDRSTRLEN], b[INET_ADDRSTRLEN], p[E6_PREFIXSTRLEN];
+    const struct conf_tunnel *t;
+    const struct conf_tunnel_client *cl;
+    struct conf *c = load_ok(text);
+
+    (void)state;
+    t = conf_find_tunnel(c, "tb0");
+    assert_non_null(t);
+    assert_int_equal(t->line, 1);
+    assert_int_equal(t->mode, CONF_TUN_SERVER);
+    assert_string_equal(v4(&t->local, b), "192.0.2.1");
+    assert_int_equal(t->ttl, 255);
+    assert_int_equal(t->mtu, 1400);
+    assert_int_equal(t->pmtu, CONF_PMTU_DYNAMIC);
+    assert_int_equal(t->kernel, CONF_TRI_OFF);
+    assert_int_equal(t->n_clients, 2);
+    cl = &t->clients[0];
+    assert_string_equal(cl->name, "home");
+    assert_int_equal(cl->line, 9);
+    assert_string_equal(v4(&cl->remote, b), "203.0.113.2");
+    assert_string_equal(v6(&cl->client_address, a), "2001:db8:9:1::2");
+    assert_int_equal(cl->client_plen, 64);
+    assert_string_equal(v6(&cl->server_address, a), "2001:db8:9:1::1");
+    assert_int_equal(cl->n_routed, 2);
+    assert_string_equal(pfx(&cl->routed[0], p), "2001:db8:9:10::/64");
+    assert_string_equal(pfx(&cl->routed[1], p), "2001:db8:a::/48");
+    assert_int_equal(cl->mtu, 1400);
+    cl = &t->clients[1];
+    assert_string_equal(cl->name, "office");
+    assert_int_equal(cl->line, 17);
+    assert_string_equal(v4(&cl->remote, b), "198.51.100.20");
+    assert_string_equal(v6(&cl->client_address, a), "2001:db8:9:2::1");
+    assert_int_equal(cl->client_plen, 127);
+    assert_string_equal(v6(&cl->server_address, a), "2001:db8:9:2::");
+    assert_int_equal(cl->n_routed, 1);
+    assert_string_equal(pfx(&cl->routed[0], p), "2001:db8:9:20::/60");
+    assert_int_equal(cl->mtu, 1280);
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_TUNNEL);
+    conf_free(c);
+}
+
+/* The home router's end with every key written. */
+static void test_tunnel_client_full(void **state)
+{
+    char a[E6_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_ok("tunnel he-ipv6 {\n"
+                "  type = 6in4\n"
+                "  mode = client\n"
+                "  local = 203.0.113.2\n"
+                "  remote = 192.0.2.1\n"
+                "  ttl = 1\n"
+                "  mtu = 1280\n"
+                "  mtu-discovery = static\n"
+                "  kernel = yes\n"
+                "  client-address = \"2001:db8:9:1::2/64\"\n"
+                "  server-address = 2001:db8:9:1::ff\n"
+                "  default-route = no\n"
+                "}\n"
+                "interface lan0 { prefix 2001:db8:9:10::/64 { } }\n");
+    t = conf_find_tunnel(c, "he-ipv6");
+    assert_non_null(t);
+    assert_int_equal(t->mode, CONF_TUN_CLIENT);
+    assert_string_equal(v4(&t->local, b), "203.0.113.2");
+    assert_string_equal(v4(&t->remote, b), "192.0.2.1");
+    assert_int_equal(t->ttl, 1);
+    assert_int_equal(t->mtu, 1280);
+    assert_int_equal(t->pmtu, CONF_PMTU_STATIC);
+    assert_int_equal(t->kernel, CONF_TRI_ON);
+    assert_string_equal(v6(&t->client_address, a), "2001:db8:9:1::2");
+    assert_string_equal(v6(&t->server_address, a), "2001:db8:9:1::ff");
+    assert_false(t->default_route);
+    conf_free(c);
+}
+
+/* A client routes at most 256 prefixes. */
+static void test_tunnel_routed_count(void **state)
+{
+    size_t len = 256 * 32 + 512;
+    char *text = malloc(len), *o;
+    struct conf *c;
+
+    (void)state;
+    assert_non_null(text);
+    for (int n = 256; n <= 257; n++) {
+        o = text + sprintf(text, "tunnel t0 { type = 6in4 mode = server local = 192.0.2.1\n"
+                                 "client a { remote = 198.51.100.1 client-address = "
+                                 "\"2001:db8:9:1::2/64\"\nrouted-prefixes = { ");
+        for (int i = 0; i < n; i++)
+            o += sprintf(o, "%s\"2001:db8:%x::/48\"", i ? ", " : "", 0x1000 + i);
+        sprintf(o, " } } }\n");
+        if (n == 256) {
+            c = load_ok(text);
+            assert_int_equal(c->tunnels[0].clients[0].n_routed, 256);
+            conf_free(c);
+        } else {
+            expect(text, "t.conf:3: routed-prefixes has 257 entries (expected 1 to 256)", NULL);
+        }
+    }
+    free(text);
+}
+
+static void test_tunnel_bounds(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  ttl = 0\n"
+           "}\n",
+           "t.conf:7: ttl 0 is below 1 (RFC 4213 3.3)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  ttl = 256\n"
+           "}\n",
+           "t.conf:7: ttl 256 is above 255 (RFC 4213 3.3)", NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  ttl = 1\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  ttl = 255\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  ttl = x\n"
+           "}\n",
+           "t.conf:7: ttl \"x\" is not a number (expected 1 to 255)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  mtu = 1279\n"
+           "}\n",
+           "t.conf:7: mtu 1279 is below 1280 (RFC 8200 5, RFC 4213 3.2)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  mtu = 1481\n"
+           "}\n",
+           "t.conf:7: mtu 1481 is above 1480 (RFC 8200 5, RFC 4213 3.2)", NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  mtu = 1280\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  mtu = 1480\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    mtu = 1279\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: mtu 1279 is below 1280 (RFC 8200 5, RFC 4213 3.2)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    mtu = 1481\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: mtu 1481 is above 1480 (RFC 8200 5, RFC 4213 3.2)", NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    mtu = 1280\n"
+                      "  }\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    mtu = 1480\n"
+                      "  }\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  mtu = 1400\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    mtu = 1401\n"
+           "  }\n"
+           "}\n",
+           "t.conf:9: client \"a\": mtu 1401 is above the tunnel's mtu 1400 (expected 1280 to "
+           "1400: the client's packets go through the tunnel's interface, RFC 4213 3.2)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  mtu = 1400\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    mtu = 1400\n"
+                      "  }\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/63\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2/63\": length 63 is below 64 (a /64 as "
+           "tunnel brokers give, or a /127, RFC 6164)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/128\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2/128\": length 128 is above 127 (a /64 as "
+           "tunnel brokers give, or a /127, RFC 6164)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/127\"\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/126\"\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/65\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"2001:db8:9:10::/65\": /65 is longer than /64 (expected a "
+           "/64 or a shorter prefix: hosts behind the client form their addresses in a /64, RFC "
+           "4862 5.5.3, RFC 7421)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    routed-prefixes = { \"2001:db8:9:10::/64\", \"2001:db8:a::/48\", "
+                      "\"2001:db8:8000::/33\" }\n"
+                      "  }\n"
+                      "}\n"));
+}
+
+static void test_tunnel_words(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = broker\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:3: mode \"broker\" is not one of server, client", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  mtu-discovery = auto\n"
+           "}\n",
+           "t.conf:7: mtu-discovery \"auto\" is not one of static, dynamic", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  kernel = maybe\n"
+           "}\n",
+           "t.conf:7: kernel \"maybe\" is not auto, yes or no (nor true/false, on/off)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  default-route = sometimes\n"
+           "}\n",
+           "t.conf:7: default-route \"sometimes\" is not yes or no (nor true/false, on/off)", NULL);
+    expect("tunnel t0 {\n"
+           "  type = sit\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:2: type \"sit\" is not one of 6in4, 6bed4", NULL);
+}
+
+static void test_tunnel_ipv4(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 0.0.0.0\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"0.0.0.0\" is in 0.0.0.0/8, \"this network\", which no packet is sent "
+           "to or from (expected a unicast address, RFC 1122 3.2.1.3)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 0.1.2.3\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"0.1.2.3\" is in 0.0.0.0/8, \"this network\", which no packet is sent "
+           "to or from (expected a unicast address, RFC 1122 3.2.1.3)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 127.0.0.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"127.0.0.1\" is loopback, in 127.0.0.0/8: the tunnel's packets would "
+           "never leave this box (expected a unicast address, RFC 1122 3.2.1.3)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 224.0.0.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"224.0.0.1\" is multicast, in 224.0.0.0/4 (expected a unicast "
+           "address, RFC 5771)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 239.255.255.255\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"239.255.255.255\" is multicast, in 224.0.0.0/4 (expected a unicast "
+           "address, RFC 5771)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 240.0.0.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"240.0.0.1\" is reserved, in 240.0.0.0/4 (expected a unicast address, "
+           "RFC 1112 4)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 255.255.255.255\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"255.255.255.255\" is the limited broadcast address (expected a "
+           "unicast address, RFC 919)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.256\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"192.0.2.256\" is not an IPv4 address (expected four decimal numbers "
+           "0 to 255 separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.01\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"192.0.2.01\" is not an IPv4 address (expected four decimal numbers 0 "
+           "to 255 separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 1.2.3\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"1.2.3\" is not an IPv4 address (expected four decimal numbers 0 to "
+           "255 separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1/32\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"192.0.2.1/32\" is not an IPv4 address (expected four decimal numbers "
+           "0 to 255 separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = \"::1\"\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"::1\" is not an IPv4 address (expected four decimal numbers 0 to 255 "
+           "separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = x\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"x\" is not an IPv4 address (expected four decimal numbers 0 to 255 "
+           "separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = \"\"\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \"\" is not an IPv4 address (expected four decimal numbers 0 to 255 "
+           "separated by \".\", like 192.0.2.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = \" 192.0.2.1\"\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:4: local \" 192.0.2.1\" is not an IPv4 address (expected four decimal numbers 0 "
+           "to 255 separated by \".\", like 192.0.2.1)",
+           NULL);
+}
+
+static void test_tunnel_addr_plen(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2\" has no /LEN (expected ADDRESS/LEN with "
+           "LEN 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/x\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2/x\" is not ADDRESS/LEN (expected an IPv6 "
+           "address, \"/\" and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/064\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2/064\" is not ADDRESS/LEN (expected an IPv6 "
+           "address, \"/\" and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2/\" is not ADDRESS/LEN (expected an IPv6 "
+           "address, \"/\" and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"x/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"x/64\" is not ADDRESS/LEN (expected an IPv6 address, \"/\" "
+           "and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2%eth0/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::2%eth0/64\" is not ADDRESS/LEN (expected an "
+           "IPv6 address, \"/\" and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::/64\" has no host bits: it is the prefix "
+           "itself, the Subnet-Router anycast address (expected an address of the link, like "
+           "2001:db8:9:1::2/64, RFC 4291 2.6.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::4/126\"\n"
+           "}\n",
+           "t.conf:6: client-address \"2001:db8:9:1::4/126\" has no host bits: it is the prefix "
+           "itself, the Subnet-Router anycast address (expected an address of the link, like "
+           "2001:db8:9:1::6/126, RFC 4291 2.6.1)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::/127\"\n"
+                      "}\n"));
+    expect(
+        "tunnel t0 {\n"
+        "  type = 6in4\n"
+        "  mode = client\n"
+        "  local = 192.0.2.1\n"
+        "  remote = 198.51.100.1\n"
+        "  client-address = \"fe80::2/64\"\n"
+        "}\n",
+        "t.conf:6: client-address \"fe80::2/64\" is link-local, in fe80::/10: the tunnel forms its "
+        "own, this one must be routable (expected a global or unique-local address, RFC 4213 3.7)",
+        NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"ff02::2/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"ff02::2/64\" is multicast, in ff00::/8 (expected a global "
+           "or unique-local address, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"::1/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"::1/64\" is the loopback address (expected a global or "
+           "unique-local address, RFC 4291 2.5.3)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"::/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"::/64\" is the unspecified address (expected a global or "
+           "unique-local address, RFC 4291 2.5.2)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"/64\"\n"
+           "}\n",
+           "t.conf:6: client-address \"/64\" is not ADDRESS/LEN (expected an IPv6 address, \"/\" "
+           "and a length 64 to 127, like 2001:db8:9:1::2/64)",
+           NULL);
+}
+
+static void test_tunnel_server_address_kind(void **state)
+{
+    (void)state;
+    expect(
+        "tunnel t0 {\n"
+        "  type = 6in4\n"
+        "  mode = client\n"
+        "  local = 192.0.2.1\n"
+        "  remote = 198.51.100.1\n"
+        "  client-address = \"2001:db8:9:1::2/64\"\n"
+        "  server-address = fe80::1\n"
+        "}\n",
+        "t.conf:7: server-address \"fe80::1\" is link-local, in fe80::/10: the tunnel forms its "
+        "own, this one must be routable (expected a global or unique-local address, RFC 4213 3.7)",
+        NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = ff02::1\n"
+           "}\n",
+           "t.conf:7: server-address \"ff02::1\" is multicast, in ff00::/8 (expected a global or "
+           "unique-local address, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = ::1\n"
+           "}\n",
+           "t.conf:7: server-address \"::1\" is the loopback address (expected a global or "
+           "unique-local address, RFC 4291 2.5.3)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = ::\n"
+           "}\n",
+           "t.conf:7: server-address \"::\" is the unspecified address (expected a global or "
+           "unique-local address, RFC 4291 2.5.2)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = \"2001:db8:9:1::1/64\"\n"
+           "}\n",
+           "t.conf:7: server-address \"2001:db8:9:1::1/64\" is not an IPv6 address (expected one "
+           "like 2001:db8:9:1::1)",
+           NULL);
+    expect(
+        "tunnel t0 {\n"
+        "  type = 6in4\n"
+        "  mode = client\n"
+        "  local = 192.0.2.1\n"
+        "  remote = 198.51.100.1\n"
+        "  client-address = \"2001:db8:9:1::2/64\"\n"
+        "  server-address = x\n"
+        "}\n",
+        "t.conf:7: server-address \"x\" is not an IPv6 address (expected one like 2001:db8:9:1::1)",
+        NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = \"2001:db8:9:1::1 \"\n"
+           "}\n",
+           "t.conf:7: server-address \"2001:db8:9:1::1 \" is not an IPv6 address (expected one "
+           "like 2001:db8:9:1::1)",
+           NULL);
+}
+
+static void test_tunnel_prefix_list(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::1/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"2001:db8:9:10::1/64\": host bits set beyond /64; did you "
+           "mean 2001:db8:9:10::/64?",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"2001:db8:9:10::\": '2001:db8:9:10::' has no prefix length "
+           "(write ADDR/LEN, e.g. 2001:db8::/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"ff00::/8\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"ff00::/8\" overlaps multicast ff00::/8 (expected a unicast "
+           "prefix, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"ff02::/16\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"ff02::/16\" overlaps multicast ff00::/8 (expected a "
+           "unicast prefix, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"fe80::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"fe80::/64\" overlaps link-local fe80::/10, which is never "
+           "routed (expected a global or unique-local prefix, RFC 4291 2.5.6)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"fe00::/7\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"fe00::/7\" overlaps multicast ff00::/8 (expected a unicast "
+           "prefix, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"::/0\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"::/0\" overlaps multicast ff00::/8 (expected a unicast "
+           "prefix, RFC 4291 2.7)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\", \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes lists \"2001:db8:9:10::/64\" and \"2001:db8:9:10::/64\", "
+           "which overlap (expected disjoint prefixes)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9::/48\", \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes lists \"2001:db8:9::/48\" and \"2001:db8:9:10::/64\", which "
+           "overlap (expected disjoint prefixes)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"x\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: routed-prefixes \"x\": 'x' has no prefix length (write ADDR/LEN, e.g. "
+           "2001:db8::/64)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    routed-prefixes = \"2001:db8:9:10::/64\"\n"
+                      "  }\n"
+                      "}\n"));
+}
+
+static void test_tunnel_mode_keys(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "}\n",
+           "t.conf:1: tunnel \"t0\" has no mode (a 6in4 tunnel needs it: expected mode = server or "
+           "client)",
+           "t.conf:1: tunnel \"t0\" has no local (a 6in4 tunnel needs it: expected local = "
+           "IPV4-ADDRESS, this box's end of the tunnel)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "}\n",
+           "t.conf:1: tunnel \"t0\" has no local (a 6in4 tunnel needs it: expected local = "
+           "IPV4-ADDRESS, this box's end of the tunnel)",
+           "t.conf:1: tunnel \"t0\" has no remote (mode = client needs it: expected remote = "
+           "IPV4-ADDRESS, the server's)",
+           "t.conf:1: tunnel \"t0\" has no client-address (mode = client needs it: expected "
+           "client-address = ADDRESS/LEN, this box's end of the link)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.9\n"
+           "  client-address = \"2001:db8:7::2/64\"\n"
+           "  server-address = 2001:db8:7::1\n"
+           "  default-route = no\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:5: tunnel \"t0\": remote goes only with mode = client, not with mode = server "
+           "(expected it in each client block, not in the tunnel)",
+           "t.conf:6: tunnel \"t0\": client-address goes only with mode = client, not with mode = "
+           "server (expected it in each client block, not in the tunnel)",
+           "t.conf:7: tunnel \"t0\": server-address goes only with mode = client, not with mode = "
+           "server (expected it in each client block, not in the tunnel)",
+           "t.conf:8: tunnel \"t0\": default-route goes only with mode = client, not with mode = "
+           "server (expected no default-route here: a server routes each client's routed-prefixes "
+           "to it)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "}\n",
+           "t.conf:1: tunnel \"t0\": a 6in4 server needs at least one client (expected client NAME "
+           "{ remote = IPV4-ADDRESS  client-address = ADDRESS/LEN })",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  client a {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:7: tunnel \"t0\": client \"a\": client blocks go only with mode = server, not "
+           "with mode = client (expected the server's address in remote)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6bed4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  ttl = 9\n"
+           "  mtu = 1400\n"
+           "  mtu-discovery = dynamic\n"
+           "  kernel = no\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = 2001:db8:9:1::1\n"
+           "  default-route = no\n"
+           "  client a {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:3: tunnel \"t0\": mode is a 6in4 setting; a 6bed4 tunnel takes only type for "
+           "now (expected no mode here)",
+           "t.conf:4: tunnel \"t0\": local is a 6in4 setting; a 6bed4 tunnel takes only type for "
+           "now (expected no local here)",
+           "t.conf:5: tunnel \"t0\": ttl is a 6in4 setting; a 6bed4 tunnel takes only type for now "
+           "(expected no ttl here)",
+           "t.conf:6: tunnel \"t0\": mtu is a 6in4 setting; a 6bed4 tunnel takes only type for now "
+           "(expected no mtu here)",
+           "t.conf:7: tunnel \"t0\": mtu-discovery is a 6in4 setting; a 6bed4 tunnel takes only "
+           "type for now (expected no mtu-discovery here)",
+           "t.conf:8: tunnel \"t0\": kernel is a 6in4 setting; a 6bed4 tunnel takes only type for "
+           "now (expected no kernel here)",
+           "t.conf:9: tunnel \"t0\": remote is a 6in4 setting; a 6bed4 tunnel takes only type for "
+           "now (expected no remote here)",
+           "t.conf:10: tunnel \"t0\": client-address is a 6in4 setting; a 6bed4 tunnel takes only "
+           "type for now (expected no client-address here)",
+           "t.conf:11: tunnel \"t0\": server-address is a 6in4 setting; a 6bed4 tunnel takes only "
+           "type for now (expected no server-address here)",
+           "t.conf:12: tunnel \"t0\": default-route is a 6in4 setting; a 6bed4 tunnel takes only "
+           "type for now (expected no default-route here)",
+           "t.conf:13: tunnel \"t0\": client \"a\": client blocks go only in a 6in4 tunnel with "
+           "mode = server (expected none in a 6bed4 tunnel)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "  }\n"
+           "}\n",
+           "t.conf:5: client \"a\" has no remote (expected remote = IPV4-ADDRESS)",
+           "t.conf:5: client \"a\" has no client-address (expected client-address = ADDRESS/LEN)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client \"a b\" {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:5: client name \"a b\" is not a valid interface name (1 to 15 characters, none "
+           "of \"/\", \":\", \"%\", spaces or control characters, not \".\" or \"..\")",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "  }\n"
+           "  client a {\n"
+           "    remote = 198.51.100.3\n"
+           "    client-address = \"2001:db8:9:3::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:9: duplicate client \"a\" in tunnel \"t0\" (first at line 5)", NULL);
+}
+
+static void test_tunnel_link(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = 2001:db8:9:2::1\n"
+           "}\n",
+           "t.conf:7: tunnel \"t0\": server-address 2001:db8:9:2::1 is outside client-address's "
+           "prefix 2001:db8:9:1::/64 (expected an address of the link between server and client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = 2001:db8:9:1::2\n"
+           "}\n",
+           "t.conf:7: tunnel \"t0\": server-address 2001:db8:9:1::2 is client-address itself "
+           "(expected the server's end of the link 2001:db8:9:1::/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "  server-address = 2001:db8:9:1::\n"
+           "}\n",
+           "t.conf:7: tunnel \"t0\": server-address 2001:db8:9:1:: is the prefix itself, the "
+           "Subnet-Router anycast address (expected an address with host bits in "
+           "2001:db8:9:1::/64, RFC 4291 2.6.1)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::1/64\"\n"
+           "}\n",
+           "t.conf:6: tunnel \"t0\": client-address 2001:db8:9:1::1/64 is the server's by default "
+           "(::1 of the prefix: expected the client's own address, like 2001:db8:9:1::2/64, or set "
+           "server-address)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::1/64\"\n"
+                      "  server-address = 2001:db8:9:1::2\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    server-address = 2001:db8:9:2::1\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: client \"a\": server-address 2001:db8:9:2::1 is outside client-address's "
+           "prefix 2001:db8:9:1::/64 (expected an address of the link between server and client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    server-address = 2001:db8:9:1::2\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: client \"a\": server-address 2001:db8:9:1::2 is client-address itself "
+           "(expected the server's end of the link 2001:db8:9:1::/64)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::1/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:7: client \"a\": client-address 2001:db8:9:1::1/64 is the server's by default "
+           "(::1 of the prefix: expected the client's own address, like 2001:db8:9:1::2/64, or set "
+           "server-address)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::1/127\"\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::1/127\"\n"
+                      "  server-address = 2001:db8:9:1::\n"
+                      "}\n"));
+}
+
+static void test_tunnel_cross(void **state)
+{
+    (void)state;
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+                      "  }\n"
+                      "  client b {\n"
+                      "    remote = 198.51.100.2\n"
+                      "    client-address = \"2001:db8:9:2::2/64\"\n"
+                      "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+                      "  }\n"
+                      "}\n"));
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:11: client \"b\": remote 198.51.100.1 is also client \"a\"'s (line 6) (expected "
+           "one client per IPv4 address: the packets of two could not be told apart, RFC 4213 3.6)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:1::5/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:12: client \"b\": link prefix 2001:db8:9:1::/64 overlaps client \"a\"'s link "
+           "prefix 2001:db8:9:1::/64 (line 7) (expected disjoint prefixes: each address is routed "
+           "to one client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:1::5/126\"\n"
+           "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:12: client \"b\": client-address 2001:db8:9:1::5/126 is the server's by default "
+           "(::1 of the prefix: expected the client's own address, like 2001:db8:9:1::6/126, or "
+           "set server-address)",
+           "t.conf:12: client \"b\": link prefix 2001:db8:9:1::4/126 overlaps client \"a\"'s link "
+           "prefix 2001:db8:9:1::/64 (line 7) (expected disjoint prefixes: each address is routed "
+           "to one client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:13: client \"b\": routed prefix 2001:db8:9:10::/64 overlaps client \"a\"'s "
+           "routed prefix 2001:db8:9:10::/64 (line 8) (expected disjoint prefixes: each address is "
+           "routed to one client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9::/48\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:13: client \"b\": routed prefix 2001:db8:9::/48 overlaps client \"a\"'s link "
+           "prefix 2001:db8:9:1::/64 (line 7) (expected disjoint prefixes: each address is routed "
+           "to one client)",
+           "t.conf:13: client \"b\": routed prefix 2001:db8:9::/48 overlaps its own link prefix "
+           "2001:db8:9:2::/64 (line 12) (expected disjoint prefixes: each address is routed to one "
+           "client)",
+           "t.conf:13: client \"b\": routed prefix 2001:db8:9::/48 overlaps client \"a\"'s routed "
+           "prefix 2001:db8:9:10::/64 (line 8) (expected disjoint prefixes: each address is routed "
+           "to one client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:1::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:13: client \"b\": routed prefix 2001:db8:9:1::/64 overlaps client \"a\"'s link "
+           "prefix 2001:db8:9:1::/64 (line 7) (expected disjoint prefixes: each address is routed "
+           "to one client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:1::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:8: client \"a\": routed prefix 2001:db8:9:1::/64 overlaps its own link prefix "
+           "2001:db8:9:1::/64 (line 7) (expected disjoint prefixes: each address is routed to one "
+           "client)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 192.0.2.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:10::/64\" }\n"
+           "  }\n"
+           "  client b {\n"
+           "    remote = 198.51.100.2\n"
+           "    client-address = \"2001:db8:9:2::2/64\"\n"
+           "    routed-prefixes = { \"2001:db8:9:20::/64\" }\n"
+           "  }\n"
+           "}\n",
+           "t.conf:6: client \"a\": remote 192.0.2.1 is the tunnel's local address (expected the "
+           "client's own IPv4 address, the other end of the tunnel)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 192.0.2.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:5: tunnel \"t0\": remote 192.0.2.1 is local itself (expected the server's IPv4 "
+           "address, the other end of the tunnel)",
+           NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n"
+           "tunnel t1 {\n"
+           "  type = 6in4\n"
+           "  mode = client\n"
+           "  local = 192.0.2.1\n"
+           "  remote = 198.51.100.1\n"
+           "  client-address = \"2001:db8:9:1::2/64\"\n"
+           "}\n",
+           "t.conf:12: tunnel \"t1\": local 192.0.2.1 and remote 198.51.100.1 are already the ends "
+           "of tunnel \"t0\" (line 5) (expected one tunnel per pair of addresses: their packets "
+           "could not be told apart, and a kernel sit refuses a second one, RFC 4213 3.6)",
+           NULL);
+    expect(
+        "tunnel t0 {\n"
+        "  type = 6in4\n"
+        "  mode = server\n"
+        "  local = 192.0.2.1\n"
+        "  client a {\n"
+        "    remote = 198.51.100.1\n"
+        "    client-address = \"2001:db8:9:1::2/64\"\n"
+        "  }\n"
+        "}\n"
+        "tunnel t1 {\n"
+        "  type = 6in4\n"
+        "  mode = client\n"
+        "  local = 192.0.2.1\n"
+        "  remote = 198.51.100.1\n"
+        "  client-address = \"2001:db8:9:1::2/64\"\n"
+        "}\n",
+        "t.conf:14: tunnel \"t1\": local 192.0.2.1 and remote 198.51.100.1 are already the ends of "
+        "tunnel \"t0\", client \"a\" (line 6) (expected one tunnel per pair of addresses: their "
+        "packets could not be told apart, and a kernel sit refuses a second one, RFC 4213 3.6)",
+        NULL);
+    expect("tunnel t0 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "  }\n"
+           "}\n"
+           "tunnel t1 {\n"
+           "  type = 6in4\n"
+           "  mode = server\n"
+           "  local = 192.0.2.1\n"
+           "  client a {\n"
+           "    remote = 198.51.100.1\n"
+           "    client-address = \"2001:db8:9:1::2/64\"\n"
+           "  }\n"
+           "}\n",
+           "t.conf:15: tunnel \"t1\", client \"a\": local 192.0.2.1 and remote 198.51.100.1 are "
+           "already the ends of tunnel \"t0\", client \"a\" (line 6) (expected one tunnel per pair "
+           "of addresses: their packets could not be told apart, and a kernel sit refuses a second "
+           "one, RFC 4213 3.6)",
+           NULL);
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.1\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  }\n"
+                      "}\n"
+                      "tunnel t1 {\n"
+                      "  type = 6in4\n"
+                      "  mode = server\n"
+                      "  local = 192.0.2.2\n"
+                      "  client a {\n"
+                      "    remote = 198.51.100.1\n"
+                      "    client-address = \"2001:db8:9:1::2/64\"\n"
+                      "  }\n"
+                      "}\n"));
+    conf_free(load_ok("tunnel t0 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 192.0.2.1\n"
+                      "  remote = 198.51.100.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "}\n"
+                      "tunnel t1 {\n"
+                      "  type = 6in4\n"
+                      "  mode = client\n"
+                      "  local = 198.51.100.1\n"
+                      "  remote = 192.0.2.1\n"
+                      "  client-address = \"2001:db8:9:1::2/64\"\n"
+                      "}\n"));
+}
+
+static void test_tunnel_errors_together(void **state)
+{
+    (void)state;
+    expect(
+        "tunnel t0 {\n"
+        "  type = 6in4\n"
+        "  mode = server\n"
+        "  local = 127.0.0.1\n"
+        "  ttl = 0\n"
+        "  mtu = 1500\n"
+        "  mtu-discovery = sometimes\n"
+        "  default-route = no\n"
+        "  client a {\n"
+        "    remote = 198.51.100.1\n"
+        "    client-address = \"2001:db8:9:1::1/64\"\n"
+        "    routed-prefixes = { \"2001:db8:9:1::/64\" }\n"
+        "    mtu = 1000\n"
+        "  }\n"
+        "  client b {\n"
+        "    remote = 198.51.100.1\n"
+        "    client-address = \"2001:db8:9:2::2/64\"\n"
+        "    server-address = 2001:db8:9:3::1\n"
+        "  }\n"
+        "}\n"
+        "tunnel t1 {\n"
+        "  type = 6bed4\n"
+        "  local = 192.0.2.1\n"
+        "}\n"
+        "tunnel t2 {\n"
+        "  type = 6in4\n"
+        "  mode = client\n"
+        "  local = 192.0.2.1\n"
+        "  remote = 192.0.2.1\n"
+        "  client-address = \"2001:db8::/64\"\n"
+        "}\n"
+        "proxy eth0 {\n"
+        "  rule 2001:db8:9::/48 {\n"
+        "    method = tunnel\n"
+        "    tunnel = t1\n"
+        "  }\n"
+        "}\n",
+        "t.conf:4: local \"127.0.0.1\" is loopback, in 127.0.0.0/8: the tunnel's packets would "
+        "never leave this box (expected a unicast address, RFC 1122 3.2.1.3)",
+        "t.conf:5: ttl 0 is below 1 (RFC 4213 3.3)",
+        "t.conf:6: mtu 1500 is above 1480 (RFC 8200 5, RFC 4213 3.2)",
+        "t.conf:7: mtu-discovery \"sometimes\" is not one of static, dynamic",
+        "t.conf:8: tunnel \"t0\": default-route goes only with mode = client, not with mode = "
+        "server (expected no default-route here: a server routes each client's routed-prefixes to "
+        "it)",
+        "t.conf:11: client \"a\": client-address 2001:db8:9:1::1/64 is the server's by default "
+        "(::1 of the prefix: expected the client's own address, like 2001:db8:9:1::2/64, or set "
+        "server-address)",
+        "t.conf:12: client \"a\": routed prefix 2001:db8:9:1::/64 overlaps its own link prefix "
+        "2001:db8:9:1::/64 (line 11) (expected disjoint prefixes: each address is routed to one "
+        "client)",
+        "t.conf:13: mtu 1000 is below 1280 (RFC 8200 5, RFC 4213 3.2)",
+        "t.conf:16: client \"b\": remote 198.51.100.1 is also client \"a\"'s (line 10) (expected "
+        "one client per IPv4 address: the packets of two could not be told apart, RFC 4213 3.6)",
+        "t.conf:18: client \"b\": server-address 2001:db8:9:3::1 is outside client-address's "
+        "prefix 2001:db8:9:2::/64 (expected an address of the link between server and client)",
+        "t.conf:23: tunnel \"t1\": local is a 6in4 setting; a 6bed4 tunnel takes only type for now "
+        "(expected no local here)",
+        "t.conf:29: tunnel \"t2\": remote 192.0.2.1 is local itself (expected the server's IPv4 "
+        "address, the other end of the tunnel)",
+        "t.conf:30: client-address \"2001:db8::/64\" has no host bits: it is the prefix itself, "
+        "the Subnet-Router anycast address (expected an address of the link, like 2001:db8::2/64, "
+        "RFC 4291 2.6.1)",
+        "t.conf:35: rule 2001:db8:9::/48: tunnel \"t1\" (line 21) is a 6bed4 tunnel; method tunnel "
+        "needs a 6in4 tunnel (expected the name of a tunnel with type = 6in4)",
+        NULL);
+}
+
 static void check_def(const struct conf_section_def *d, const char **seen, size_t *n_seen)
 {
     for (size_t i = 0; i < *n_seen; i++)
@@ -2746,6 +4373,21 @@ int main(void)
         cmocka_unit_test(test_value_uint_bool),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_name_rules),
+        cmocka_unit_test(test_manage_sysctls),
+        cmocka_unit_test(test_tunnel_defaults),
+        cmocka_unit_test(test_tunnel_server_full),
+        cmocka_unit_test(test_tunnel_client_full),
+        cmocka_unit_test(test_tunnel_routed_count),
+        cmocka_unit_test(test_tunnel_bounds),
+        cmocka_unit_test(test_tunnel_words),
+        cmocka_unit_test(test_tunnel_ipv4),
+        cmocka_unit_test(test_tunnel_addr_plen),
+        cmocka_unit_test(test_tunnel_server_address_kind),
+        cmocka_unit_test(test_tunnel_prefix_list),
+        cmocka_unit_test(test_tunnel_mode_keys),
+        cmocka_unit_test(test_tunnel_link),
+        cmocka_unit_test(test_tunnel_cross),
+        cmocka_unit_test(test_tunnel_errors_together),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_scan),
     };
