@@ -24,6 +24,12 @@ Modes (each prints JSON, one object per line):
         N multicast NSs for N distinct random targets of P (never one of
         --avoid), paced at R/s; then {"sent", "answered", "s"}: answered
         counts the distinct scanned targets some NA came back for.
+  respond --iface IF --prefix P --offset K --count N [--duration S]
+        Play N hosts on IF: answer every NS for the addresses P+K ..
+        P+K+N-1 as their owner would (an NA from the target, S=1 O=1,
+        TLLA our MAC; to ff02::1 with S=0 for DAD). For benchmarks that
+        need a LAN of many hosts without giving a namespace thousands of
+        addresses. Prints {"answered": N} at the end.
   ping  --src ADDR --dst ADDR --count N --interval S [--timeout S]
         ICMPv6 echo through the kernel (so ND happens for real):
         {"sent", "received", "rtt_ms": [...]}.
@@ -410,6 +416,45 @@ def main_scan(a):
           flush=True)
 
 
+def main_respond(a):
+    link = Link(iface=a.iface, allmulti=True)
+    base = int(ipaddress.ip_network(a.prefix).network_address) + a.offset
+    lo, hi = base, base + a.count
+    mac = link.mac
+    hdr_src = mac + struct.pack("!H", ETH_P_IPV6)
+    tlla = bytes([2, 1]) + mac
+    allnodes = a6("ff02::1")
+    answered = 0
+    print("ready", file=sys.stderr, flush=True)
+    end = time.monotonic() + a.duration
+    while time.monotonic() < end:
+        if not link.wait(min(1.0, end - time.monotonic())):
+            continue
+        for pkt, l2src, _ in link.recv_all():
+            # NS without extension headers: next header 58, type 135 at 40
+            if len(pkt) < 64 or pkt[6] != 58 or pkt[40] != 135 or pkt[7] != 255:
+                continue
+            target = pkt[48:64]
+            if not lo <= int.from_bytes(target, "big") < hi:
+                continue
+            src = pkt[8:24]
+            if src == bytes(16):
+                dst, flags, l2dst = allnodes, 0x20, mcast_mac(allnodes)
+            else:
+                dst, flags, l2dst = src, 0x60, l2src
+                if len(pkt) >= 72 and pkt[64] == 1 and pkt[65] == 1:
+                    l2dst = pkt[66:72]
+            icmp = struct.pack("!BBHB3x", 136, 0, 0, flags) + target + tlla
+            icmp = icmp[:2] + struct.pack("!H", icmp6_csum(target, dst, icmp)) + icmp[4:]
+            ip6 = struct.pack("!IHBB", 6 << 28, len(icmp), 58, 255) + target + dst + icmp
+            try:
+                link.sock.send(l2dst + hdr_src + ip6)
+                answered += 1
+            except BlockingIOError:
+                pass
+    print(json.dumps({"answered": answered}), flush=True)
+
+
 def main_ping(a):
     s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     s.bind((a.src, 0))
@@ -476,6 +521,12 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--avoid", action="append", default=[])
     p.add_argument("--linger", type=float, default=1.0)
+    p = sub.add_parser("respond")
+    p.add_argument("--iface", required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--offset", type=int, default=1)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--duration", type=float, default=3600.0)
     p = sub.add_parser("ping")
     p.add_argument("--src", required=True)
     p.add_argument("--dst", required=True)
@@ -484,7 +535,7 @@ def main():
     p.add_argument("--timeout", type=float, default=2.0)
     a = ap.parse_args()
     {"ask": main_ask, "serve": main_serve, "listen": main_listen, "scan": main_scan,
-     "ping": main_ping}[a.mode](a)
+     "ping": main_ping, "respond": main_respond}[a.mode](a)
 
 
 if __name__ == "__main__":
