@@ -225,10 +225,14 @@ int main(int argc, char **argv)
     const char *cmd_arg = NULL;
     if (!valid_command(cmd))
         bad_usage("'%s' is not a command", cmd);
-    if ((strcmp(cmd, "ra") == 0 || strcmp(cmd, "neighbors") == 0) && argc - optind == 2) {
+    bool takes_iface = strcmp(cmd, "ra") == 0 || strcmp(cmd, "neighbors") == 0;
+    if (takes_iface && argc - optind == 2) {
         cmd_arg = argv[optind + 1];
         if (!valid_command(cmd_arg) || strlen(cmd_arg) >= 16)
             bad_usage("'%s' is not an interface name", cmd_arg);
+    } else if (takes_iface && argc - optind > 2) {
+        bad_usage("%s takes one interface at most ('%s' after '%s')", cmd, argv[optind + 2],
+                  argv[optind + 1]);
     } else if (argc - optind > 1) {
         bad_usage("one command at a time ('%s' after '%s')", argv[optind + 1], argv[optind]);
     }
