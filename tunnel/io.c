@@ -738,9 +738,13 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
         others(s, ifn, ot, sizeof(ot));
         if (strcmp(ifn, "all") == 0)
             e6_warn("IPv6 forwarding is off (net.ipv6.conf.all.forwarding = 0): packets will "
-                    "not be routed between %s (set net.ipv6.conf.all.forwarding=1, or "
+                    "not be routed through %s (set net.ipv6.conf.all.forwarding=1, or "
                     "manage-sysctls = yes)",
                     ot);
+        else if (strcmp(ot, "the other interfaces") == 0)
+            e6_warn("IPv6 forwarding is off on %s: packets will not be routed through %s (set "
+                    "net.ipv6.conf.all.forwarding=1, or manage-sysctls = yes)",
+                    ifn, ifn);
         else
             e6_warn("IPv6 forwarding is off on %s: packets will not be routed between %s and %s "
                     "(set net.ipv6.conf.all.forwarding=1, or manage-sysctls = yes)",
@@ -1263,7 +1267,7 @@ void tun_service_view(struct e6_json *j, enum e6_view_format fmt, void *service)
         e6_json_end_object(j);
         return;
     }
-    e6_strbuf_printf(j->sb, "tunnels (%zu tunnel%s%s)\n", s->n_tuns, s->n_tuns == 1 ? "" : "s",
+    e6_strbuf_printf(j->sb, "6in4 tunnels (%zu tunnel%s%s)\n", s->n_tuns, s->n_tuns == 1 ? "" : "s",
                      off ? ", SEE WARNINGS" : "");
     for (size_t i = 0; i < s->n_tuns; i++)
         view_tunnel(j, fmt, s->tuns[i]);

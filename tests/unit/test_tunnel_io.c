@@ -292,7 +292,7 @@ static void test_service_empty(void **state)
 
     struct e6_strbuf sb = E6_STRBUF_INIT;
     render(s, E6_VIEW_TEXT, &sb);
-    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels)"));
+    assert_non_null(strstr(e6_strbuf_str(&sb), "6in4 tunnels (0 tunnels)"));
     assert_null(strstr(e6_strbuf_str(&sb), "WARNING"));
     render(s, E6_VIEW_JSON, &sb);
     assert_string_equal(e6_strbuf_str(&sb),
@@ -304,7 +304,7 @@ static void test_service_empty(void **state)
     assert_int_equal(tun_service_reconcile(s, &c, &c2, err, sizeof(err)), 0);
     assert_int_equal(tun_service_member(s, "bed0", &x), -1);
     render(s, E6_VIEW_TEXT, &sb);
-    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels)"));
+    assert_non_null(strstr(e6_strbuf_str(&sb), "6in4 tunnels (0 tunnels)"));
 
     tun_service_stop(s);
     tun_service_stop(s); /* twice is harmless */
@@ -348,7 +348,7 @@ static void test_service_refuses(void **state)
     struct e6_strbuf sb = E6_STRBUF_INIT;
     render(s, E6_VIEW_TEXT, &sb);
     /* no tunnel runs, but the forwarding of what the config routes is shown */
-    assert_non_null(strstr(e6_strbuf_str(&sb), "tunnels (0 tunnels"));
+    assert_non_null(strstr(e6_strbuf_str(&sb), "6in4 tunnels (0 tunnels"));
     assert_non_null(strstr(e6_strbuf_str(&sb), "forwarding: all "));
     assert_non_null(strstr(e6_strbuf_str(&sb), " a-name-far-too-long-for-linux absent"));
     render(s, E6_VIEW_JSON, &sb);
