@@ -177,6 +177,9 @@ bool tun_sysctl_path(const char *ifname, char *buf, size_t len)
     return w > 0 && (size_t)w < len;
 }
 
+/* packets the TUN holds for the encap worker (ip link ... txqueuelen) */
+#define TUN_TXQUEUELEN 1000
+
 /* ---- state ----------------------------------------------------------- */
 
 struct tun_tunnel {
@@ -863,6 +866,22 @@ static int open_sockets(struct tun_tunnel *t, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * The kernel drops what the TUN's queue cannot hold while the encap worker
+ * is busy (500 packets by default); TCP then sees losses instead of a
+ * queue. An Ethernet-sized queue halves that without much bufferbloat.
+ */
+static void set_txqlen(struct tun_tunnel *t)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
+    ifr.ifr_qlen = TUN_TXQUEUELEN;
+    if (ioctl(t->fast.rawfd, SIOCSIFTXQLEN, &ifr) < 0)
+        e6_info("tunnel %s: cannot set the queue length to %d: %s (the default stays)", t->name,
+                TUN_TXQUEUELEN, strerror(errno));
+}
+
 static void tunnel_take_conf(struct tun_tunnel *t, const struct conf_tunnel *ct)
 {
     t->mode = ct->mode;
@@ -902,6 +921,7 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
     if ((r = choose_path(s, t, err, errlen)) < 0 || (r = open_tun(t, err, errlen)) < 0 ||
         (r = open_sockets(t, err, errlen)) < 0)
         goto fail;
+    set_txqlen(t);
     struct e6_nl *nl = s->env.nl;
     if ((r = e6_nl_link_set_mtu(nl, t->ifindex, t->mtu)) < 0 ||
         (r = e6_nl_link_set_up(nl, t->ifindex, true)) < 0) {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,45 @@ static const struct in6_addr *ptb_source(const struct tun_snap *s, const struct 
     return s->server ? &c->server_address : &s->self;
 }
 
+/* IPv4 path MTU the kernel holds toward remote, or 0 */
+static uint32_t path_mtu(struct in_addr remote)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = remote};
+    int mtu = 0;
+    socklen_t len = sizeof(mtu);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) < 0)
+        mtu = 0;
+    close(fd);
+    return mtu > 0 ? (uint32_t)mtu : 0;
+}
+
+/*
+ * mtu-discovery = dynamic: once the kernel learnt a smaller path MTU from
+ * an ICMPv4 (relayed then as a Packet Too Big to that packet's source),
+ * it refuses bigger packets toward that remote with EMSGSIZE and no ICMPv4
+ * comes again: the other sources learn the MTU from our Packet Too Big.
+ */
+static void pmtu_exceeded(struct tun_worker *w, struct wbuf *b, const struct tun_snap *s, size_t i)
+{
+    const struct tun_client *c = b->who[i];
+    uint32_t mtu = path_mtu(c->remote);
+    if (mtu <= TUN_IPV4_HDR_LEN)
+        return;
+    mtu -= TUN_IPV4_HDR_LEN;
+    if (mtu < 1280)
+        mtu = 1280;
+    size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, c), b->iov[i].iov_base,
+                             b->iov[i].iov_len, mtu);
+    if (n) {
+        write_tun(w, b->ptb, n);
+        cnt_add(w, TC_PTB_SENT, 1);
+    }
+}
+
 static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b,
                        const struct tun_snap *s, size_t m)
 {
@@ -86,10 +126,13 @@ static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct w
                 continue;
             /* the first message was refused (EMSGSIZE when a dynamic PMTU
              * shrank, ENOBUFS, EAGAIN on a full queue): drop it, go on */
+            int e = errno;
             cnt_add(w, TC_SEND_ERRORS, 1);
             struct tun_cstat *cs = cstat_of(s, b->who[done]);
             if (cs)
                 cstat_add(&cs->drops_out, 1);
+            if (e == EMSGSIZE)
+                pmtu_exceeded(w, b, s, done);
             done++;
             continue;
         }
