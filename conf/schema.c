@@ -1510,6 +1510,14 @@ static int by_pair(const void *x, const void *y)
     return a->line < b->line ? -1 : a->line > b->line;
 }
 
+/* Line of a key of a kept section, when written and accepted; else 0. */
+static unsigned kept_line(const struct conf_key_state *keys, const struct conf_section_def *d,
+                          const char *name)
+{
+    const struct conf_key_state *st = keys ? &keys[key_index(d, name)] : NULL;
+    return st && !st->bad ? st->line : 0;
+}
+
 static const char *tunnel_label(const struct conf *c, const struct pair_ent *e, char *buf,
                                 size_t len)
 {
@@ -1545,24 +1553,25 @@ static void check_tunnel_pairs(const struct conf *c, conf_error_fn error, conf_k
         return;
     for (size_t i = 0; i < c->n_tunnels; i++) {
         const struct conf_tunnel *t = &c->tunnels[i];
-        const struct conf_key_state *k = keys_of(arg, t), *st;
-#define OK(keys, d, name) ((keys) && (st = &(keys)[key_index(d, name)])->line && !st->bad)
+        const struct conf_key_state *k = keys_of(arg, t);
+        unsigned line;
+
         /* a remote equal to local is reported by check_tunnel or check_client */
-        if (!OK(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6IN4 ||
-            !OK(k, &tunnel_def, "mode") || !OK(k, &tunnel_def, "local"))
+        if (!kept_line(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6IN4 ||
+            !kept_line(k, &tunnel_def, "mode") || !kept_line(k, &tunnel_def, "local"))
             continue;
         if (t->mode == CONF_TUN_CLIENT) {
-            if (OK(k, &tunnel_def, "remote") && t->remote.s_addr != t->local.s_addr)
-                e[n++] = (struct pair_ent){t->local.s_addr, t->remote.s_addr, st->line, i, NULL};
+            line = kept_line(k, &tunnel_def, "remote");
+            if (line && t->remote.s_addr != t->local.s_addr)
+                e[n++] = (struct pair_ent){t->local.s_addr, t->remote.s_addr, line, i, NULL};
             continue;
         }
         for (size_t j = 0; j < t->n_clients; j++) {
-            const struct conf_key_state *ck = keys_of(arg, &t->clients[j]);
-            if (OK(ck, &client_def, "remote") && t->clients[j].remote.s_addr != t->local.s_addr)
-                e[n++] = (struct pair_ent){t->local.s_addr, t->clients[j].remote.s_addr, st->line,
-                                           i, t->clients[j].name};
+            line = kept_line(keys_of(arg, &t->clients[j]), &client_def, "remote");
+            if (line && t->clients[j].remote.s_addr != t->local.s_addr)
+                e[n++] = (struct pair_ent){t->local.s_addr, t->clients[j].remote.s_addr, line, i,
+                                           t->clients[j].name};
         }
-#undef OK
     }
     qsort(e, n, sizeof(*e), by_pair);
     for (size_t i = 1, first = 0; i < n; i++) {
