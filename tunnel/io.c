@@ -1,6 +1,6 @@
 /*
  * tunnel/io: the tunnels' control plane (see io.h). Per 6in4 tunnel it
- * creates the TUN (one queue: one encap worker), sets its MTU, brings it
+ * creates the TUN (one queue per encap worker), sets its MTU, brings it
  * up, installs the addresses and routes the section asks for, opens the
  * raw protocol-41 and ICMPv4 sockets, builds the first snapshot and starts
  * the workers (io_worker.c). Reloads publish new snapshots and apply the
@@ -195,10 +195,12 @@ struct tun_tunnel {
     uint8_t client_plen;
     char path_why[192];
 
-    int tunfd;
+    int tunfd[TUN_MAX_QUEUES]; /* one per queue; [0] created the interface */
+    unsigned n_queues;
     int ifindex;
     struct tun_tunnel_fast fast;
-    struct tun_worker enc, dec;
+    struct tun_worker enc[TUN_MAX_QUEUES]; /* one per queue */
+    struct tun_worker dec;
     /* what we installed, so stop and reload remove exactly that */
     struct tun_addr_want *addrs;
     size_t n_addrs;
@@ -222,7 +224,8 @@ struct tun_service {
     size_t n_tuns;
     bool started;
     bool manage_sysctls;
-    int sit; /* -2 not probed, -1 unknown, 0 absent, 1 present */
+    unsigned queues; /* TUN queues (encap workers) per tunnel */
+    int sit;         /* -2 not probed, -1 unknown, 0 absent, 1 present */
     char sit_why[160];
     char **fwd_ifs; /* interfaces edge6d routes between (for the view) */
     size_t n_fwd_ifs;
@@ -235,6 +238,13 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
         return -ENOMEM;
     s->env = *env;
     s->sit = -2;
+    s->queues = env->queues;
+    if (s->queues == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        s->queues = cpus < 1 ? 1 : cpus > TUN_AUTO_QUEUES ? TUN_AUTO_QUEUES : (unsigned)cpus;
+    }
+    if (s->queues > TUN_MAX_QUEUES)
+        s->queues = TUN_MAX_QUEUES;
     tun_counter_names_init();
     s->set = e6_counters_new(env->registry, "tunnel", tun_counter_names, TC__COUNT);
     if (!s->set) {
@@ -285,7 +295,10 @@ static uint64_t worker_count(const struct tun_worker *w, size_t idx)
 
 static uint64_t tunnel_count(const struct tun_tunnel *t, size_t idx)
 {
-    return worker_count(&t->enc, idx) + worker_count(&t->dec, idx);
+    uint64_t n = worker_count(&t->dec, idx);
+    for (unsigned q = 0; q < t->n_queues; q++)
+        n += worker_count(&t->enc[q], idx);
+    return n;
 }
 
 static const char *v4(struct in_addr a, char *buf)
@@ -499,8 +512,12 @@ static void drop_unseen_cstats(struct tun_tunnel *t)
 static void snap_publish(struct tun_tunnel *t, struct tun_snap *sn)
 {
     struct tun_snap *old = atomic_exchange(&t->fast.snap, sn);
-    struct tun_worker *ws[2] = {&t->enc, &t->dec};
-    tun_snap_synchronize(ws, 2);
+    struct tun_worker *ws[TUN_MAX_QUEUES + 1];
+    size_t n = 0;
+    ws[n++] = &t->dec;
+    for (unsigned q = 0; q < t->n_queues; q++)
+        ws[n++] = &t->enc[q];
+    tun_snap_synchronize(ws, n);
     snap_free(old);
     drop_unseen_cstats(t);
 }
@@ -761,9 +778,11 @@ static void tunnel_free(struct tun_tunnel *t)
 {
     if (!t)
         return;
-    tun_worker_stop(&t->enc);
+    for (unsigned q = 0; q < t->n_queues; q++) {
+        tun_worker_stop(&t->enc[q]);
+        block_give(t->s, &t->enc[q]);
+    }
     tun_worker_stop(&t->dec);
-    block_give(t->s, &t->enc);
     block_give(t->s, &t->dec);
     for (size_t i = 0; t->ifindex > 0 && i < t->n_routes; i++)
         route_remove(t, &t->routes[i]);
@@ -773,8 +792,10 @@ static void tunnel_free(struct tun_tunnel *t)
         close(t->fast.rawfd);
     if (t->fast.icmpfd >= 0)
         close(t->fast.icmpfd);
-    if (t->tunfd >= 0)
-        close(t->tunfd); /* the TUN is not persistent: the interface goes with it */
+    /* the TUN is not persistent: the interface goes with its last queue */
+    for (unsigned q = 0; q < t->n_queues; q++)
+        if (t->tunfd[q] >= 0)
+            close(t->tunfd[q]);
     snap_free(atomic_load(&t->fast.snap));
     for (size_t i = 0; i < t->n_cs; i++)
         cstat_free(t->cs[i]);
@@ -784,10 +805,11 @@ static void tunnel_free(struct tun_tunnel *t)
     free(t);
 }
 
-static int open_tun(struct tun_tunnel *t, char *err, size_t errlen)
+/* queue q of the TUN: the first creates the interface, the others attach */
+static int open_queue(struct tun_tunnel *t, unsigned q, char *err, size_t errlen)
 {
-    t->tunfd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    if (t->tunfd < 0) {
+    t->tunfd[q] = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    if (t->tunfd[q] < 0) {
         int r = -errno;
         snprintf(err, errlen, "tunnel %s: cannot open /dev/net/tun: %s", t->name, strerror(-r));
         return r;
@@ -796,7 +818,7 @@ static int open_tun(struct tun_tunnel *t, char *err, size_t errlen)
     memset(&ifr, 0, sizeof(ifr));
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
-    if (ioctl(t->tunfd, TUNSETIFF, &ifr) < 0) {
+    if (ioctl(t->tunfd[q], TUNSETIFF, &ifr) < 0) {
         int r = -errno;
         snprintf(err, errlen, "tunnel %s: cannot create the TUN interface: %s%s", t->name,
                  strerror(-r),
@@ -804,6 +826,17 @@ static int open_tun(struct tun_tunnel *t, char *err, size_t errlen)
                      ? " (an interface of that name exists and is not a free multi-queue TUN)"
                      : "");
         return r;
+    }
+    return 0;
+}
+
+static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t errlen)
+{
+    for (unsigned q = 0; q < queues; q++) {
+        int r = open_queue(t, q, err, errlen);
+        t->n_queues = q + 1; /* counts the failed one too, for tunnel_free */
+        if (r < 0)
+            return r;
     }
     t->ifindex = (int)if_nametoindex(t->name);
     if (t->ifindex <= 0) {
@@ -904,9 +937,12 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
         return -ENOMEM;
     }
     t->s = s;
-    t->tunfd = t->fast.rawfd = t->fast.icmpfd = -1;
-    t->enc = (struct tun_worker){
-        .t = t, .kind = TUN_W_ENCAP, .epfd = -1, .stopfd = -1, .tunfd = -1, .block_slot = -1};
+    t->fast.rawfd = t->fast.icmpfd = -1;
+    for (unsigned q = 0; q < TUN_MAX_QUEUES; q++) {
+        t->tunfd[q] = -1;
+        t->enc[q] = (struct tun_worker){
+            .t = t, .kind = TUN_W_ENCAP, .epfd = -1, .stopfd = -1, .tunfd = -1, .block_slot = -1};
+    }
     t->dec = (struct tun_worker){
         .t = t, .kind = TUN_W_DECAP, .epfd = -1, .stopfd = -1, .tunfd = -1, .block_slot = -1};
     atomic_init(&t->fast.snap, NULL);
@@ -918,7 +954,7 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
         r = -EINVAL;
         goto fail;
     }
-    if ((r = choose_path(s, t, err, errlen)) < 0 || (r = open_tun(t, err, errlen)) < 0 ||
+    if ((r = choose_path(s, t, err, errlen)) < 0 || (r = open_tun(t, s->queues, err, errlen)) < 0 ||
         (r = open_sockets(t, err, errlen)) < 0)
         goto fail;
     set_txqlen(t);
@@ -938,15 +974,19 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
     drop_unseen_cstats(t);
     if ((r = kernel_apply(t, ct, err, errlen)) < 0)
         goto fail;
-    t->enc.tunfd = t->tunfd;
-    t->dec.tunfd = t->tunfd;
-    if ((r = block_take(s, &t->enc)) < 0 || (r = block_take(s, &t->dec)) < 0) {
-        snprintf(err, errlen, "tunnel %s: no counter block left", t->name);
-        goto fail;
+    t->dec.tunfd = t->tunfd[0];
+    if ((r = block_take(s, &t->dec)) < 0)
+        goto no_block;
+    for (unsigned q = 0; q < t->n_queues; q++) {
+        t->enc[q].tunfd = t->tunfd[q];
+        if ((r = block_take(s, &t->enc[q])) < 0)
+            goto no_block;
     }
-    if ((r = tun_worker_start(&t->enc, &t->fast, err, errlen)) < 0 ||
-        (r = tun_worker_start(&t->dec, &t->fast, err, errlen)) < 0)
+    if ((r = tun_worker_start(&t->dec, &t->fast, err, errlen)) < 0)
         goto fail;
+    for (unsigned q = 0; q < t->n_queues; q++)
+        if ((r = tun_worker_start(&t->enc[q], &t->fast, err, errlen)) < 0)
+            goto fail;
     char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
     if (t->mode == CONF_TUN_SERVER)
         e6_notice("tunnel %s: 6in4 server on %s, %zu client%s, mtu %u, ifindex %d", t->name,
@@ -956,6 +996,9 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
                   v4(t->remote, b), t->mtu, t->ifindex);
     *out = t;
     return 0;
+no_block:
+    snprintf(err, errlen, "tunnel %s: no counter block left (too many tunnels and queues)",
+             t->name);
 fail:
     tunnel_free(t);
     return r;
@@ -1192,7 +1235,9 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
     bool server = t->mode == CONF_TUN_SERVER;
     const char *mode = server ? "server" : "client";
     const char *pmtu = t->pmtu == CONF_PMTU_DYNAMIC ? "dynamic" : "static";
-    unsigned workers = (unsigned)t->enc.running + (unsigned)t->dec.running;
+    unsigned workers = (unsigned)t->dec.running;
+    for (unsigned q = 0; q < t->n_queues; q++)
+        workers += (unsigned)t->enc[q].running;
     v4(t->local, l4);
     v4(t->remote, r4);
     if (fmt == E6_VIEW_JSON) {
@@ -1210,7 +1255,7 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
         e6_json_string(j, "path_reason", t->path_why);
         e6_json_int(j, "ifindex", t->ifindex);
         e6_json_uint(j, "workers", workers);
-        e6_json_uint(j, "queues", 1);
+        e6_json_uint(j, "queues", t->n_queues);
         e6_json_begin_object(j, "counters");
         for (size_t i = 0; i < TC__COUNT; i++)
             if (i != TC_DROP_BASE + TUN_OK)
@@ -1229,8 +1274,8 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
         e6_strbuf_printf(j->sb, ", remote %s", r4);
     e6_strbuf_printf(j->sb, ", mtu %u (%s), ttl %u, ifindex %d\n", t->mtu, pmtu, t->ttl,
                      t->ifindex);
-    e6_strbuf_printf(j->sb, "    path: userspace (%s), %u workers, 1 queue\n", t->path_why,
-                     workers);
+    e6_strbuf_printf(j->sb, "    path: userspace (%s), %u workers, %u queue%s\n", t->path_why,
+                     workers, t->n_queues, t->n_queues == 1 ? "" : "s");
     e6_strbuf_printf(j->sb,
                      "    encap %" PRIu64 " packets %" PRIu64 " bytes, decap %" PRIu64
                      " packets %" PRIu64 " bytes, packet too big sent %" PRIu64 " relayed %" PRIu64

@@ -38,6 +38,9 @@ struct tun_service_env {
     struct e6_loop *loop;
     struct e6_nl *nl; /* shared; the caller processes it */
     struct e6_counter_registry *registry;
+    /* TUN queues per tunnel, one encap worker thread each (the kernel
+     * spreads flows over them); 0: one per CPU, at most 4. Capped at 8. */
+    unsigned queues;
 };
 
 int tun_service_new(struct tun_service **out, const struct tun_service_env *env);

@@ -29,6 +29,11 @@
 #include "conf/conf.h"
 #include "tunnel/sixin4.h"
 
+/* TUN queues per tunnel, each read by its own encap worker */
+#define TUN_MAX_QUEUES 8
+/* queues chosen when the environment leaves it to us: one per CPU up to this */
+#define TUN_AUTO_QUEUES 4
+
 /* packets read or received per batch */
 #define TUN_BATCH 64
 /* room per packet: the tunnel MTU is at most 1480, a reassembled IPv4
