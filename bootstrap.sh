@@ -237,10 +237,6 @@ proxy eth0 {                      # NDP proxy: answer the provider's router ...
         method = exclude
     }
 }
-
-tunnel tun6in4 {
-    type = 6in4
-}
 EOF
 }
 

@@ -42,7 +42,7 @@ counter() { json_get "$(nsx "$ns" "$EDGE6CTL" -s "$sock" -j counters)" "j['daemo
 out=$(e6ctl "$ns" "$conf" bogus 2>&1)
 assert_eq "unknown command exits 1" 1 $?
 assert_match "unknown command: ERR lists the commands" \
-    "unknown command 'bogus' \(commands: status, counters, ra, reload, help\)" "$out"
+    "unknown command 'bogus' \(commands: status, counters, ra, neighbors, reload, help\)" "$out"
 out=$(nsx "$ns" "$EDGE6CTL" -s "$sock" 2>&1)
 assert_eq "no command exits 2" 2 $?
 assert_match "no command: usage hint" "Try 'edge6ctl --help'" "$out"
