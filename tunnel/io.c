@@ -177,6 +177,14 @@ bool tun_sysctl_path(const char *ifname, char *buf, size_t len)
     return w > 0 && (size_t)w < len;
 }
 
+/*
+ * TUN fds opened before the privilege drop: the configured 6in4 tunnels'
+ * queues plus those of this many more, for reloads that add or re-create
+ * tunnels where /dev/net/tun is root's only.
+ */
+#define TUN_PREOPEN_SPARE_TUNNELS 2
+#define TUN_MAX_PREOPEN           64
+
 /* packets the TUN holds for the encap worker (ip link ... txqueuelen) */
 #define TUN_TXQUEUELEN 1000
 
@@ -225,7 +233,10 @@ struct tun_service {
     bool started;
     bool manage_sysctls;
     unsigned queues; /* TUN queues (encap workers) per tunnel */
-    int sit;         /* -2 not probed, -1 unknown, 0 absent, 1 present */
+    /* /dev/net/tun opened before the privilege drop (tun_service_preopen) */
+    int spare[TUN_MAX_PREOPEN];
+    size_t n_spare;
+    int sit; /* -2 not probed, -1 unknown, 0 absent, 1 present */
     char sit_why[160];
     char **fwd_ifs; /* interfaces edge6d routes between (for the view) */
     size_t n_fwd_ifs;
@@ -238,6 +249,7 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
         return -ENOMEM;
     s->env = *env;
     s->sit = -2;
+    s->n_spare = 0;
     s->queues = env->queues;
     if (s->queues == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -808,10 +820,20 @@ static void tunnel_free(struct tun_tunnel *t)
 /* queue q of the TUN: the first creates the interface, the others attach */
 static int open_queue(struct tun_tunnel *t, unsigned q, char *err, size_t errlen)
 {
-    t->tunfd[q] = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    struct tun_service *s = t->s;
+    if (s->n_spare) {
+        t->tunfd[q] = s->spare[--s->n_spare];
+    } else {
+        t->tunfd[q] = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    }
     if (t->tunfd[q] < 0) {
         int r = -errno;
-        snprintf(err, errlen, "tunnel %s: cannot open /dev/net/tun: %s", t->name, strerror(-r));
+        snprintf(err, errlen, "tunnel %s: cannot open /dev/net/tun: %s%s", t->name, strerror(-r),
+                 r == -EACCES ? " (edge6d no longer runs as root and the device is not "
+                                "world-writable: make it mode 0666, as udev does, or restart "
+                                "edge6d so it opens what the new tunnels need before dropping "
+                                "privileges)"
+                              : "");
         return r;
     }
     struct ifreq ifr;
@@ -1067,6 +1089,23 @@ static int add_tunnel(struct tun_service *s, const struct conf_tunnel *ct, char 
 
 /* ---- the service ----------------------------------------------------- */
 
+int tun_service_preopen(struct tun_service *s, const struct conf *c)
+{
+    size_t want = TUN_PREOPEN_SPARE_TUNNELS;
+    for (size_t i = 0; i < c->n_tunnels; i++)
+        want += c->tunnels[i].type == CONF_TUNNEL_6IN4;
+    want *= s->queues;
+    if (want > TUN_MAX_PREOPEN)
+        want = TUN_MAX_PREOPEN;
+    while (s->n_spare < want) {
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+            return s->n_spare ? 0 : -errno; /* later opens may still work (mode 0666) */
+        s->spare[s->n_spare++] = fd;
+    }
+    return 0;
+}
+
 int tun_service_start(struct tun_service *s, const struct conf *c, char *err, size_t errlen)
 {
     s->started = true;
@@ -1141,6 +1180,8 @@ void tun_service_free(struct tun_service *s)
     if (!s)
         return;
     tun_service_stop(s);
+    while (s->n_spare)
+        close(s->spare[--s->n_spare]);
     for (size_t i = 0; i < s->n_fwd_ifs; i++)
         free(s->fwd_ifs[i]);
     free(s->fwd_ifs);

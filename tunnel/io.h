@@ -45,6 +45,14 @@ struct tun_service_env {
 
 int tun_service_new(struct tun_service **out, const struct tun_service_env *env);
 /*
+ * Before the privilege drop: open /dev/net/tun for c's 6in4 tunnels (and a
+ * few more, for reloads), so the tunnels can be created where the device
+ * is root's only (mode 0600; udev usually makes it 0666). The fds wait,
+ * unattached, until start or a reload takes them. 0 or -errno (nothing
+ * could be opened: start tries again and reports the error).
+ */
+int tun_service_preopen(struct tun_service *s, const struct conf *c);
+/*
  * Create and configure every 6in4 tunnel of c (TUN, addresses, routes,
  * sockets, workers) and check the sysctls. Needs CAP_NET_ADMIN (TUN,
  * netlink, sysctls) and CAP_NET_RAW (raw sockets). 0 or -errno with err.
