@@ -185,6 +185,10 @@ bool tun_sysctl_path(const char *ifname, char *buf, size_t len)
 #define TUN_PREOPEN_SPARE_TUNNELS 2
 #define TUN_MAX_PREOPEN           64
 
+/* interfaces named in one forwarding warning, and warnings per check */
+#define FWD_NAMES_SHOWN 8
+#define FWD_WARNINGS    8
+
 /* packets the TUN holds for the encap worker (ip link ... txqueuelen) */
 #define TUN_TXQUEUELEN 1000
 
@@ -707,18 +711,29 @@ static int forwarding_of(struct tun_service *s, const char *ifname)
     return f == -ENOENT ? -ENODEV : f;
 }
 
+/* the interfaces but self and "all", the first few by name */
 static void others(struct tun_service *s, const char *self, char *buf, size_t len)
 {
-    size_t o = 0;
+    size_t o = 0, shown = 0, more = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < s->n_fwd_ifs && o < len; i++) {
+    for (size_t i = 0; i < s->n_fwd_ifs; i++) {
         if (strcmp(s->fwd_ifs[i], self) == 0 || strcmp(s->fwd_ifs[i], "all") == 0)
             continue;
+        if (shown == FWD_NAMES_SHOWN) {
+            more++;
+            continue;
+        }
         int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", s->fwd_ifs[i]);
-        if (w < 0)
-            break;
+        if (w < 0 || (size_t)w >= len - o) {
+            buf[o] = '\0';
+            more++;
+            continue;
+        }
         o += (size_t)w;
+        shown++;
     }
+    if (more && o < len)
+        snprintf(buf + o, len - o, " and %zu more", more);
     if (!buf[0])
         snprintf(buf, len, "the other interfaces");
 }
@@ -752,8 +767,12 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
             e6_warn("tunnel: out of memory while checking forwarding");
             return;
         }
+    size_t warned = 0, unwarned = 0;
+    bool all_set = false;
     for (size_t i = 0; i < s->n_fwd_ifs; i++) {
         const char *ifn = s->fwd_ifs[i];
+        if (all_set)
+            break; /* the kernel copies all.forwarding into every interface */
         int f = forwarding_of(s, ifn);
         if (f != 0)
             continue; /* on, absent (checked again when the view is asked) or unreadable */
@@ -761,11 +780,17 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
             int r = write_proc_forwarding(ifn);
             if (r == 0) {
                 e6_notice("manage-sysctls: set net.ipv6.conf.%s.forwarding = 1", ifn);
+                all_set = strcmp(ifn, "all") == 0;
                 continue;
             }
             e6_warn("manage-sysctls: cannot set net.ipv6.conf.%s.forwarding = 1: %s", ifn,
                     strerror(-r));
         }
+        if (warned == FWD_WARNINGS) {
+            unwarned++;
+            continue;
+        }
+        warned++;
         char ot[256];
         others(s, ifn, ot, sizeof(ot));
         if (strcmp(ifn, "all") == 0)
@@ -782,6 +807,9 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
                     "(set net.ipv6.conf.all.forwarding=1, or manage-sysctls = yes)",
                     ifn, ifn, ot);
     }
+    if (unwarned)
+        e6_warn("IPv6 forwarding is off on %zu more interfaces (edge6ctl status lists them)",
+                unwarned);
 }
 
 /* ---- tunnels --------------------------------------------------------- */
