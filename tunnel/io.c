@@ -149,7 +149,8 @@ int tun_routed_ifaces(const struct conf *c, const char ***out)
     size_t n6in4 = 0;
     for (size_t i = 0; i < c->n_tunnels; i++)
         n6in4 += c->tunnels[i].type == CONF_TUNNEL_6IN4;
-    if (n6in4 == 0 && c->n_proxies == 0)
+    /* without a tunnel the proxy's and radv's own checks speak for them */
+    if (n6in4 == 0)
         return 0;
     for (size_t i = 0; i < c->n_tunnels && !r; i++)
         if (c->tunnels[i].type == CONF_TUNNEL_6IN4)

@@ -146,11 +146,11 @@ int tun_want_build(const struct conf_tunnel *t, struct tun_addr_want **addrs, si
                    struct tun_route_want **routes, size_t *n_routes);
 
 /*
- * Names of the interfaces edge6d routes between for c: every 6in4 tunnel,
- * every proxy's upstream, every advertising interface (when c has a tunnel
- * or a proxy: their prefixes are routed), without duplicates. Returns the
- * count (0 when c routes nothing), -ENOMEM; *out malloc'd, its strings
- * point into c.
+ * Names of the interfaces edge6d routes between for c when it has a 6in4
+ * tunnel: every 6in4 tunnel, every proxy's upstream, every advertising
+ * interface (their prefixes are routed through the tunnel), without
+ * duplicates. Returns the count (0 without a 6in4 tunnel), -ENOMEM; *out
+ * malloc'd, its strings point into c.
  */
 int tun_routed_ifaces(const struct conf *c, const char ***out);
 
