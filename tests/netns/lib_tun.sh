@@ -35,6 +35,7 @@
 #   tun_tool NS ARGS...          tun_tool.py (below) in NS
 #   tun_xfer NAME SNS DNS ADDR N a TCP transfer of N bytes, SHA-256 both ends
 #   tun_stop NAME...             stop several edge6d at once, each must exit 0
+#   json_sum JSON KEY            sum of KEY's integer values anywhere in JSON
 
 TUN_NAME=t6
 TUN_INET_ADDR=2001:db8:ffff::10
@@ -498,4 +499,20 @@ tun_stop() {
         assert_eq "edge6d $name exits 0 on SIGTERM" 0 "$rc"
         san_check "$E6_WORK/$name.log"
     done
+}
+
+# json_sum JSON KEY: the sum of the integer values of KEY wherever it is in JSON.
+json_sum() {
+    "$E6_PY" -c '
+import json, sys
+k = sys.argv[2]
+def walk(v):
+    if isinstance(v, dict):
+        x = v.get(k)
+        own = x if isinstance(x, int) and not isinstance(x, bool) else 0
+        return own + sum(walk(y) for y in v.values())
+    if isinstance(v, list):
+        return sum(walk(y) for y in v)
+    return 0
+print(walk(json.loads(sys.argv[1])))' "$1" "$2"
 }
