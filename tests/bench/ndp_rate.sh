@@ -47,6 +47,7 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 e6d_prepare
+# shellcheck disable=SC2034 # read by ndp_conf
 NDP_LOG_LEVEL=notice
 ndp_topo
 # the LAN: N hosts, played by one responder

@@ -28,6 +28,7 @@ NSGEN=${NSGEN:-$E6_BUILDDIR/tests/bench/nsgen}
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 e6d_prepare
+# shellcheck disable=SC2034 # read by ndp_conf
 NDP_LOG_LEVEL=notice
 ndp_topo
 conf=$(e6d_conf scan)

@@ -39,6 +39,7 @@ NDP_UPIF=u0
 NDP_IF=eth0
 NDP_LANIF=lan0
 NDP_HOSTIF=l0
+# shellcheck disable=SC2034 # for the tests and benchmarks
 NDP_PREFIX=2001:db8:1::/64
 NDP_UPADDR=2001:db8:1::1
 NDP_VPSADDR=2001:db8:1::2
@@ -211,6 +212,7 @@ else:
 ndp_count_nas() { ndp_nas "$1" "len(r[$2]['nas']) if $2 < len(r) else -1"; }
 
 # ndp_na_desc: the fields of an NA the checks below compare, as one string.
+# shellcheck disable=SC2034 # for the tests
 NDP_NA_DESC='"src=%s dst=%s l2dst=%s hlim=%d R%dS%dO%d tlla=%s csum=%s code=%d bad_opts=%s" % (n["src"], n["dst"], n["l2dst"], n["hlim"], n["r"], n["s"], n["o"], n["tlla"], n["csum_ok"], n["code"], n["bad_opts"])'
 
 # ndp_status_sum CONF OBJ KEY: from `edge6ctl --json status`, the sum of

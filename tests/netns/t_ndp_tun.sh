@@ -12,6 +12,7 @@
 
 e6d_prepare
 vps=$(ns_new vps)
+# shellcheck disable=SC2034 # lib_ndp.sh reaches edge6d through it
 NDP_VPS=$vps
 ctl=$E6_WORK/tun.ctl
 mkfifo "$ctl"
