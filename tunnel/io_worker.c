@@ -199,15 +199,12 @@ static bool encap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
     return more;
 }
 
+/* tun_6in4_decap names the client on the drops after the remote check */
 static void count_decap_drop(struct tun_worker *w, const struct tun_snap *s, enum tun_drop d,
-                             const uint8_t *p, size_t len)
+                             const struct tun_client *who)
 {
     cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
-    if (!s || len < TUN_IPV4_HDR_LEN || d == TUN_D_UNKNOWN_REMOTE)
-        return;
-    struct in_addr src;
-    memcpy(&src, p + 12, sizeof(src));
-    struct tun_cstat *cs = cstat_of(s, tun_table_by_remote(s->tab, src));
+    struct tun_cstat *cs = cstat_of(s, who);
     if (cs)
         cstat_add(&cs->drops_in, 1);
 }
@@ -242,7 +239,7 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
         const struct tun_client *who = NULL;
         enum tun_drop d = tun_6in4_decap(s->tab, s->local, p, len, &inner, &inner_len, &who);
         if (d != TUN_OK) {
-            count_decap_drop(w, s, d, p, len);
+            count_decap_drop(w, s, d, who);
             continue;
         }
         write_tun(w, inner, inner_len);

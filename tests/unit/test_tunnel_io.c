@@ -1,13 +1,16 @@
 /* tests for tunnel/io without a kernel: the addresses and routes a 6in4
  * section asks for (server, client with and without a default route), the
  * interfaces whose forwarding matters, sysctl paths and every refused
- * name, the counter names, the snapshot hand-off's wait, and the service
+ * name, the counter names, the snapshot hand-off's wait, the decap worker
+ * thread over socketpairs (delivery, spoofs refused and counted, a table
+ * swapped under it while it runs), and the service
  * with no tunnel (member, views, reconcile, stop) or with one it must
  * refuse before touching the kernel */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -359,6 +364,163 @@ static void test_service_refuses(void **state)
     e6_loop_free(loop);
 }
 
+/* ---- the decap worker over socketpairs: no kernel tunnel needed ---- */
+
+static uint16_t csum16(const uint8_t *p, size_t n)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* IPv4 (proto 41, src -> dst) around an ICMPv6 echo from isrc to idst; returns its length */
+static size_t sixin4(uint8_t *p, const char *src, const char *dst, const char *isrc,
+                     const char *idst)
+{
+    size_t inner = 40 + 8, len = 20 + inner;
+    memset(p, 0, len);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    p[8] = 64;
+    p[9] = 41;
+    struct in_addr a = V4(src), b = V4(dst);
+    memcpy(p + 12, &a, 4);
+    memcpy(p + 16, &b, 4);
+    uint16_t c = csum16(p, 20);
+    p[10] = (uint8_t)(c >> 8);
+    p[11] = (uint8_t)c;
+    uint8_t *q = p + 20;
+    q[0] = 0x60;
+    q[5] = 8;
+    q[6] = 58;
+    q[7] = 64;
+    struct in6_addr s6 = A(isrc), d6 = A(idst);
+    memcpy(q + 8, &s6, 16);
+    memcpy(q + 24, &d6, 16);
+    q[40] = 128; /* echo request; the checksum does not matter here */
+    return len;
+}
+
+static struct tun_snap *snap_of(struct conf_tunnel *t, struct tun_cstat **cs, size_t ncs)
+{
+    struct tun_snap *sn = calloc(1, sizeof(*sn));
+    assert_non_null(sn);
+    char err[128];
+    sn->tab = tun_table_build(t, err, sizeof(err));
+    assert_non_null(sn->tab);
+    sn->server = t->mode == CONF_TUN_SERVER;
+    sn->local = t->local;
+    sn->n = tun_table_count(sn->tab);
+    sn->cs = calloc(sn->n, sizeof(*sn->cs));
+    assert_non_null(sn->cs);
+    for (size_t i = 0; i < sn->n && i < ncs; i++)
+        sn->cs[tun_table_at(sn->tab, i)->index] = cs[i];
+    return sn;
+}
+
+static void snap_drop(struct tun_snap *sn)
+{
+    tun_table_free(sn->tab);
+    free(sn->cs);
+    free(sn);
+}
+
+/* reads one packet from fd within a second; its length, or -1 */
+static ssize_t read_within(int fd, uint8_t *buf, size_t cap)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 1000) != 1)
+        return -1;
+    return read(fd, buf, cap);
+}
+
+static void test_decap_worker(void **state)
+{
+    (void)state;
+    struct e6_prefix routed = P("2001:db8:100::/64");
+    struct conf_tunnel_client cl = {.name = "home",
+                                    .remote = V4("198.51.100.2"),
+                                    .client_address = A("2001:db8:1::2"),
+                                    .client_plen = 64,
+                                    .server_address = A("2001:db8:1::1"),
+                                    .routed = &routed,
+                                    .n_routed = 1};
+    struct conf_tunnel t = {.name = "t",
+                            .type = CONF_TUNNEL_6IN4,
+                            .mode = CONF_TUN_SERVER,
+                            .local = V4("192.0.2.1"),
+                            .ttl = 64,
+                            .mtu = 1480,
+                            .clients = &cl,
+                            .n_clients = 1};
+    struct tun_cstat *home = calloc(1, sizeof(*home));
+    assert_non_null(home);
+    struct tun_cstat *cs[1] = {home};
+
+    /* the "TUN": packets keep their boundaries; the "raw socket": datagrams */
+    int tun[2], raw[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, tun), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, raw), 0);
+    struct tun_tunnel_fast f = {.rawfd = raw[0], .icmpfd = -1};
+    atomic_init(&f.snap, snap_of(&t, cs, 1));
+    struct e6_counters *set = e6_counters_new(NULL, "tunnel", tun_counter_names, TC__COUNT);
+    assert_non_null(set);
+    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .epfd = -1, .stopfd = -1};
+    w.cnt = e6_counters_block(set);
+    char err[128];
+    assert_int_equal(tun_worker_start(&w, &f, err, sizeof(err)), 0);
+
+    uint8_t pkt[256], got[256];
+    /* from the client's remote, from its routed prefix: delivered, inner only */
+    size_t n = sixin4(pkt, "198.51.100.2", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20));
+    assert_memory_equal(got, pkt + 20, n - 20);
+    /* a spoofed outer source: nothing delivered */
+    n = sixin4(pkt, "198.51.100.3", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
+    /* the client's remote with someone else's inner source: dropped, counted for it */
+    n = sixin4(pkt, "198.51.100.2", "192.0.2.1", "2001:db8:200::5", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), -1);
+
+    /* a new table while the worker runs: the client's remote moved */
+    cl.remote = V4("198.51.100.9");
+    struct tun_snap *old = atomic_exchange(&f.snap, snap_of(&t, cs, 1));
+    struct tun_worker *ws[1] = {&w};
+    tun_snap_synchronize(ws, 1);
+    snap_drop(old); /* no worker can hold it now (ASan would see a use after free) */
+    n = sixin4(pkt, "198.51.100.2", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], pkt, n), (ssize_t)n); /* the old address: refused */
+    n = sixin4(pkt, "198.51.100.9", "192.0.2.1", "2001:db8:1::2", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20));
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), -1);
+
+    tun_worker_stop(&w);
+    assert_false(w.running);
+    assert_int_equal(e6_counters_get(set, TC_DECAP_PACKETS), 2);
+    assert_int_equal(e6_counters_get(set, TC_DECAP_BYTES), 2 * 48);
+    assert_int_equal(e6_counters_get(set, TC_DROP_BASE + TUN_D_UNKNOWN_REMOTE), 2);
+    assert_int_equal(e6_counters_get(set, TC_DROP_BASE + TUN_D_INNER_SPOOF), 1);
+    assert_int_equal(atomic_load(&home->pkts_in), 2);
+    assert_int_equal(atomic_load(&home->bytes_in), 2 * 48);
+    assert_int_equal(atomic_load(&home->drops_in), 1);
+    tun_worker_stop(&w); /* twice is harmless */
+
+    snap_drop(atomic_load(&f.snap));
+    e6_counters_free(set);
+    free(home);
+    close(tun[0]);
+    close(tun[1]);
+    close(raw[0]);
+    close(raw[1]);
+}
+
 int main(void)
 {
     e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
@@ -367,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
         cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
         cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
+        cmocka_unit_test(test_decap_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
