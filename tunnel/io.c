@@ -186,6 +186,8 @@ bool tun_sysctl_path(const char *ifname, char *buf, size_t len)
 #define TUN_PREOPEN_SPARE_TUNNELS 2
 #define TUN_MAX_PREOPEN           64
 
+/* a second look at forwarding, once our new TUNs' netconf is in the cache */
+#define FWD_RECHECK_MS 1000
 /* interfaces named in one forwarding warning, and warnings per check */
 #define FWD_NAMES_SHOWN 8
 #define FWD_WARNINGS    8
@@ -244,8 +246,12 @@ struct tun_service {
     int sit; /* -2 not probed, -1 unknown, 0 absent, 1 present */
     char sit_why[160];
     char **fwd_ifs; /* interfaces edge6d routes between (for the view) */
+    bool *fwd_ifs_checked;
     size_t n_fwd_ifs;
+    struct e6_timer fwd_timer; /* looks again at those not in the cache yet */
 };
+
+static void fwd_recheck(struct e6_loop *loop, struct e6_timer *t, void *arg);
 
 int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
 {
@@ -254,6 +260,7 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
         return -ENOMEM;
     s->env = *env;
     s->sit = -2;
+    e6_timer_init(&s->fwd_timer, fwd_recheck, s);
     s->n_spare = 0;
     s->queues = env->queues;
     if (s->queues == 0) {
@@ -662,22 +669,6 @@ static int kernel_apply(struct tun_tunnel *t, const struct conf_tunnel *ct, char
 
 /* ---- sysctls --------------------------------------------------------- */
 
-static int read_proc_forwarding(const char *ifname)
-{
-    char path[128], buf[16];
-    if (!tun_sysctl_path(ifname, path, sizeof(path)))
-        return -EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -EIO;
-    buf[n] = '\0';
-    return atoi(buf) > 0;
-}
-
 static int write_proc_forwarding(const char *ifname)
 {
     char path[128];
@@ -692,24 +683,21 @@ static int write_proc_forwarding(const char *ifname)
     return r;
 }
 
-/* forwarding of ifname ("all" for net.ipv6.conf.all): 0/1, -ENODEV when absent */
+/*
+ * forwarding of ifname ("all" for net.ipv6.conf.all) from the netconf
+ * cache: 0/1, -ENOENT when the cache has none (the interface is absent, or
+ * was created a moment ago and its events are still queued)
+ */
 static int forwarding_of(struct tun_service *s, const char *ifname)
 {
     if (!s->env.nl) /* tests without a kernel context */
-        return read_proc_forwarding(ifname);
-    if (strcmp(ifname, "all") == 0) {
-        int f = e6_nl_forwarding(s->env.nl, E6_NL_IFINDEX_ALL);
-        return f >= 0 ? f : read_proc_forwarding("all");
-    }
+        return -ENOENT;
+    if (strcmp(ifname, "all") == 0)
+        return e6_nl_forwarding(s->env.nl, E6_NL_IFINDEX_ALL);
     struct e6_nl_link l;
-    int f = -ENOENT;
-    if (e6_nl_link_by_name(s->env.nl, ifname, &l) == 0)
-        f = e6_nl_forwarding(s->env.nl, l.ifindex);
-    if (f >= 0)
-        return f;
-    /* a link created a moment ago (our TUN) is not in the cache yet */
-    f = read_proc_forwarding(ifname);
-    return f == -ENOENT ? -ENODEV : f;
+    if (e6_nl_link_by_name(s->env.nl, ifname, &l) < 0)
+        return -ENOENT;
+    return e6_nl_forwarding(s->env.nl, l.ifindex);
 }
 
 /* the interfaces but self and "all", the first few by name */
@@ -739,13 +727,24 @@ static void others(struct tun_service *s, const char *self, char *buf, size_t le
         snprintf(buf, len, "the other interfaces");
 }
 
-static void check_sysctls(struct tun_service *s, const struct conf *c)
+static void fwd_clear(struct tun_service *s)
 {
+    if (s->env.loop)
+        e6_timer_cancel(s->env.loop, &s->fwd_timer);
     for (size_t i = 0; i < s->n_fwd_ifs; i++)
         free(s->fwd_ifs[i]);
     free(s->fwd_ifs);
+    free(s->fwd_ifs_checked);
     s->fwd_ifs = NULL;
+    s->fwd_ifs_checked = NULL;
     s->n_fwd_ifs = 0;
+}
+
+static bool fwd_pass(struct tun_service *s);
+
+static void check_sysctls(struct tun_service *s, const struct conf *c)
+{
+    fwd_clear(s);
     s->manage_sysctls = c->global.manage_sysctls;
     const char **names;
     int n = tun_routed_ifaces(c, &names);
@@ -755,7 +754,8 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
         return;
     }
     s->fwd_ifs = calloc((size_t)n + 1, sizeof(*s->fwd_ifs));
-    if (!s->fwd_ifs) {
+    s->fwd_ifs_checked = calloc((size_t)n + 1, sizeof(*s->fwd_ifs_checked));
+    if (!s->fwd_ifs || !s->fwd_ifs_checked) {
         free(names);
         return;
     }
@@ -768,15 +768,43 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
             e6_warn("tunnel: out of memory while checking forwarding");
             return;
         }
-    size_t warned = 0, unwarned = 0;
+    for (size_t i = 0; i < s->n_fwd_ifs; i++)
+        s->fwd_ifs_checked[i] = false;
+    /* our new TUNs reach the netconf cache once the loop read their
+     * events: look again at whatever was missing in a moment */
+    if (fwd_pass(s) && s->env.loop)
+        e6_timer_arm_in(s->env.loop, &s->fwd_timer, FWD_RECHECK_MS);
+}
+
+static void fwd_recheck(struct e6_loop *loop, struct e6_timer *t, void *arg)
+{
+    (void)loop;
+    (void)t;
+    fwd_pass(arg);
+}
+
+/*
+ * Log (or with manage-sysctls set) the forwarding of every interface not
+ * checked yet; true when some were not in the cache.
+ */
+static bool fwd_pass(struct tun_service *s)
+{
+    size_t warned = 0, unwarned = 0, missing = 0;
     bool all_set = false;
     for (size_t i = 0; i < s->n_fwd_ifs; i++) {
         const char *ifn = s->fwd_ifs[i];
         if (all_set)
             break; /* the kernel copies all.forwarding into every interface */
+        if (s->fwd_ifs_checked[i])
+            continue;
         int f = forwarding_of(s, ifn);
+        if (f < 0) {
+            missing++;
+            continue;
+        }
+        s->fwd_ifs_checked[i] = true;
         if (f != 0)
-            continue; /* on, absent (checked again when the view is asked) or unreadable */
+            continue;
         if (s->manage_sysctls) {
             int r = write_proc_forwarding(ifn);
             if (r == 0) {
@@ -811,6 +839,7 @@ static void check_sysctls(struct tun_service *s, const struct conf *c)
     if (unwarned)
         e6_warn("IPv6 forwarding is off on %zu more interfaces (edge6ctl status lists them)",
                 unwarned);
+    return missing > 0;
 }
 
 /* ---- tunnels --------------------------------------------------------- */
@@ -1196,6 +1225,8 @@ int tun_service_reconcile(struct tun_service *s, const struct conf *old, const s
 
 void tun_service_stop(struct tun_service *s)
 {
+    if (s->env.loop)
+        e6_timer_cancel(s->env.loop, &s->fwd_timer);
     for (size_t i = 0; i < s->n_tuns; i++)
         tunnel_free(s->tuns[i]);
     free(s->tuns);
@@ -1211,9 +1242,7 @@ void tun_service_free(struct tun_service *s)
     tun_service_stop(s);
     while (s->n_spare)
         close(s->spare[--s->n_spare]);
-    for (size_t i = 0; i < s->n_fwd_ifs; i++)
-        free(s->fwd_ifs[i]);
-    free(s->fwd_ifs);
+    fwd_clear(s);
     if (!s->env.registry)
         e6_counters_free(s->set);
     free(s);
