@@ -1360,7 +1360,7 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
             if (i != TC_DROP_BASE + TUN_OK)
                 e6_json_uint(j, tun_counter_names[i], tunnel_count(t, i));
         e6_json_end_object(j);
-        e6_json_begin_array(j, server ? "clients" : "servers");
+        e6_json_begin_array(j, "clients"); /* client mode: the server */
         for (size_t i = 0; sn && i < sn->n; i++)
             if (sn->cs[i])
                 view_client(j, fmt, sn->cs[i], server);
