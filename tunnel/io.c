@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/icmp.h>
+#include <net/if_arp.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netlink/route/link.h>
@@ -243,6 +244,7 @@ struct tun_service {
     /* /dev/net/tun opened before the privilege drop (tun_service_preopen) */
     int spare[TUN_MAX_PREOPEN];
     size_t n_spare;
+    bool sit_warned;
     int sit; /* -2 not probed, -1 unknown, 0 absent, 1 present */
     char sit_why[160];
     char **fwd_ifs; /* interfaces edge6d routes between (for the view) */
@@ -337,11 +339,29 @@ static const char *v4(struct in_addr a, char *buf)
  * delete it. "Operation not supported" (no such link kind, after the
  * kernel tried to load the module) means no driver.
  */
+/* a sit link (sit0 appears in every namespace once the driver is loaded) */
+static bool sit_link_exists(struct tun_service *s)
+{
+    if (!s->env.nl)
+        return false;
+    struct e6_nl_link l[64];
+    size_t n = e6_nl_links(s->env.nl, l, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (l[i].arptype == ARPHRD_SIT)
+            return true;
+    return false;
+}
+
 static void sit_probe(struct tun_service *s)
 {
     if (s->sit != -2)
         return;
     s->sit = -1;
+    if (sit_link_exists(s)) {
+        s->sit = 1;
+        snprintf(s->sit_why, sizeof(s->sit_why), "the kernel's sit driver is loaded");
+        return;
+    }
     struct nl_sock *sk = nl_socket_alloc();
     struct rtnl_link *l = rtnl_link_sit_alloc();
     int r;
@@ -396,6 +416,13 @@ static int choose_path(struct tun_service *s, struct tun_tunnel *t, char *err, s
                   "tunnel in userspace (do not also configure a kernel sit device for the same "
                   "endpoints)",
                   t->name);
+        /* tunnel4's handler answers what no sit device takes (RFC-wise
+         * harmless, rate-limited, but remotes see it): say so once */
+        if (!s->sit_warned)
+            e6_warn("the loaded sit driver answers protocol-41 packets no sit device takes with "
+                    "ICMP port unreachable (rate-limited), while edge6d receives them too; "
+                    "kernel = no does not load it");
+        s->sit_warned = true;
         return 0;
     }
     if (t->kernel == CONF_TRI_ON) {
