@@ -5,8 +5,9 @@
 # proxy; a target absent from the LAN is never answered, shows as invalid
 # in `edge6ctl neighbors` (text and --json) beside the valid LAN host;
 # answers for a confirmed target follow RFC 4861 7.2.4 (DAD to ff02::1
-# with S=0, NUD with and without SLLA with S=1, O=0); a target that leaves
-# the LAN stops being answered once its session lapses.
+# with S=0, NUD with and without SLLA with S=1, O=0); a DAD probe for an
+# unconfirmed LAN address is answered once the LAN confirms it; a target
+# that leaves the LAN stops being answered once its session lapses.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_ndp.sh"
@@ -52,6 +53,16 @@ assert_eq "confirmed target, NUD without SLLA: S=1" "$want" "$(ndp_one_na "$out"
 assert_eq "a confirmed target is answered from the table (< 50 ms)" 0 \
     "$(ndp_nas "$out" 'sum(1 for x in r for n in x["nas"] if n["t_ms"] > 50)')"
 
+# --- DAD for a LAN address not yet confirmed: probed, then defended on
+# the upstream link (to ff02::1, S=0) once the LAN answers
+D=2001:db8:1::103
+nsx "$NDP_LAN" ip -6 addr add "$D/120" dev "$NDP_HOSTIF" nodad
+out=$(ndp_ask "target=$D,src=::,wait=1")
+assert_eq "DAD for an unconfirmed LAN address: answered to ff02::1 with S=0 once confirmed" \
+    "src=$vll dst=ff02::1 l2dst=33:33:00:00:00:01 hlim=255 R1S0O0 tlla=$vmac csum=True code=0 bad_opts=False" \
+    "$(ndp_one_na "$out" 0 "$NDP_NA_DESC")"
+assert_match "$D valid after the DAD probe" "^(valid|refresh)$" "$(ndp_state "$conf" "$D")"
+
 # --- a target that is not in the LAN: probed (3 x 200 ms), never answered
 X=2001:db8:1::1:99
 p0=$(ndp_counter "$conf" '^ndppd\.probe_sent$')
@@ -90,7 +101,10 @@ out=$(ndp_ask "target=$K,src=$NDP_UPADDR,wait=0.5")
 assert_eq "kernel-confirmed target answered at its first NS, without waiting for a probe" "1 fast" \
     "$(ndp_nas "$out" '"%d %s" % (len(r[0]["nas"]), "fast" if r[0]["nas"] and r[0]["nas"][0]["t_ms"] < 100 else "slow")')"
 k1=$(ndp_counter "$conf" '^ndppd\.kernel_neigh$')
-assert_eq "counter ndppd.kernel_neigh +1" 1 "$((k1 - k0))"
+# (>= 1: a refresh of another target may be confirmed the same way meanwhile)
+if [ $((k1 - k0)) -ge 1 ]; then ok "counter ndppd.kernel_neigh +$((k1 - k0))"; else
+    fail "counter ndppd.kernel_neigh did not rise"
+fi
 
 # --- the target leaves the LAN: no longer answered once its session lapses
 # (valid-ttl 10 s, then the kernel's entry is STALE and the refresh probe
