@@ -21,16 +21,17 @@ for t in "${tests[@]}"; do
     [ -f "$t" ] || t="$here/$t"
     name=$(basename "$t" .sh)
     start=$(date +%s)
-    if timeout --kill-after=10 "$limit" bash "$t" >"/tmp/e6-run-$name.out" 2>&1; then
+    out=$(mktemp "/tmp/e6-run-$name.XXXXXX")
+    if timeout --kill-after=10 "$limit" bash "$t" >"$out" 2>&1; then
         passed=$((passed + 1))
         echo "PASS $name ($(($(date +%s) - start))s)"
     else
         failed=$((failed + 1))
         failed_names+=("$name")
         echo "FAIL $name ($(($(date +%s) - start))s)"
-        sed 's/^/    /' "/tmp/e6-run-$name.out"
+        sed 's/^/    /' "$out"
     fi
-    rm -f "/tmp/e6-run-$name.out"
+    rm -f "$out"
 done
 [ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "netns: $passed passed, $failed failed"
