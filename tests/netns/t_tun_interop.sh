@@ -58,8 +58,8 @@ tshark -n "${opts[@]}" -r "$cap" -V >"$dec" 2>"$E6_WORK/tshark.err"
 assert_eq "tshark reads the capture" 0 $?
 frames=$(grep -c '^Frame [0-9]' "$dec")
 p41=$(tshark -n -r "$cap" -Y "ip.proto == 41" 2>/dev/null | wc -l)
-if [ "$p41" -ge 300 ]; then ok "tshark: $p41 protocol-41 frames of $frames"; else
-    fail "tshark: only $p41 protocol-41 frames of $frames (expected >= 300)"; fi
+if [ "$p41" -ge 200 ]; then ok "tshark: $p41 protocol-41 frames of $frames"; else
+    fail "tshark: only $p41 protocol-41 frames of $frames (expected >= 200: 20 echoes, 212 segments of 300 kB and their ACKs)"; fi
 assert_eq "every frame is IPv4 protocol 41 with an IPv6 packet inside" "$frames" \
     "$(tshark -n -r "$cap" -Y "ip.proto == 41 && ipv6" 2>/dev/null | wc -l)"
 assert_nomatch "tshark: nothing malformed" "[Mm]alformed" "$(cat "$dec")"

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# tests/bench/tun_6in4.sh: iperf3 through edge6d's 6in4 tunnel (userspace,
+# TUN + raw protocol-41 socket) against the kernel's own routed path, on
+# the same namespaces in the same run (tests/netns/lib_tun.sh: internet
+# host, upstream router, VPS, IPv4 router, home router, LAN host):
+#
+#   routed  no edge6d: IPv6 enabled on the IPv4 links and routed natively
+#           VPS -> IPv4 router -> home (the same veths and bridge)
+#   no offload  the same with TSO, GSO and GRO off on every link: packets
+#           of the wire's size all the way, as the tunnel carries them
+#   6in4    those routes removed; edge6d on the VPS (server) and the home
+#           router (client) carry the LAN's /64 in protocol 41 instead
+#
+# Both endpoints' links are set to MTU 1480 so both paths carry packets of
+# the same size. Each test runs DUR seconds (default 5) from the LAN host
+# to the internet host: TCP 1 stream, TCP 2 streams, TCP 1 stream reversed
+# (internet -> LAN), UDP with 64-byte payloads unpaced (-b 0; received
+# packets/s). Printed: each result, the ratio 6in4/routed, and the CPU of
+# both edge6d processes over each test (utime+stime from /proc/PID/stat, %
+# of one core; threads included). Not pass/fail. Needs root and iperf3:
+#   sudo E6_BUILDDIR=/tmp/b tests/bench/tun_6in4.sh
+# Environment: DUR (5), ROUNDS (1: the whole comparison repeated).
+. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../netns/lib_edge6d.sh"
+. "$(dirname "$0")/../netns/lib_radv.sh"
+. "$(dirname "$0")/../netns/lib_tun.sh"
+
+DUR=${DUR:-5}
+ROUNDS=${ROUNDS:-1}
+command -v iperf3 >/dev/null || { fail "iperf3 is not installed (package iperf3)"; exit 1; }
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+e6d_prepare
+TUN_LOG_LEVEL=notice
+tun_topo
+tun_home a 198.51.100.2
+home=${TUN_HOME[a]}
+lan=${TUN_LAN[a]}
+LANADDR=2001:db8:9:10::100
+# the LAN host: a static address (no RA in the routed runs), same MTU both ways
+nsx "$lan" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+nsx "$lan" ip -6 addr add "$LANADDR/64" dev eth0 nodad
+nsx "$lan" ip -6 route add default via "$(tun_home_lan_addr a)" dev eth0
+nsx "$lan" ip link set eth0 mtu 1480
+nsx "$TUN_INET" ip link set i0 mtu 1480
+
+# the native path: IPv6 on the IPv4 links, static routes both ways
+routed_on() {
+    nsx "$TUN_VPS" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=0
+    nsx "$home" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=0
+    nsx "$TUN_WAN" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.w0.disable_ipv6=0 \
+        net.ipv6.conf.br0.disable_ipv6=0 net.ipv6.conf.wha.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
+    nsx "$TUN_VPS" ip -6 addr add 2001:db8:ff00::1/64 dev wan0 nodad
+    nsx "$TUN_WAN" ip -6 addr add 2001:db8:ff00::2/64 dev w0 nodad
+    nsx "$TUN_WAN" ip -6 addr add 2001:db8:ff01::2/64 dev br0 nodad
+    nsx "$home" ip -6 addr add 2001:db8:ff01::1/64 dev wan0 nodad
+    # the provider routes the /64 to the VPS (no proxy runs in this mode)
+    nsx "$TUN_UP" ip -6 route add 2001:db8:9:10::/64 via "$TUN_VPS_ADDR" dev u0
+    nsx "$TUN_VPS" ip -6 route add 2001:db8:9:10::/64 via 2001:db8:ff00::2 dev wan0
+    nsx "$TUN_WAN" ip -6 route add 2001:db8:9:10::/64 via 2001:db8:ff01::1 dev br0
+    nsx "$TUN_WAN" ip -6 route add default via 2001:db8:ff00::1 dev w0
+    nsx "$home" ip -6 route add default via 2001:db8:ff01::2 dev wan0
+}
+routed_off() {
+    nsx "$TUN_UP" ip -6 route del 2001:db8:9:10::/64 via "$TUN_VPS_ADDR" dev u0
+    nsx "$TUN_VPS" ip -6 route del 2001:db8:9:10::/64 via 2001:db8:ff00::2 dev wan0
+    nsx "$home" ip -6 route del default via 2001:db8:ff01::2 dev wan0
+    nsx "$TUN_VPS" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1
+    nsx "$home" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1
+}
+
+# offloads 0|1: TSO, GSO and GRO off/on on every link of the path (legacy
+# ethtool ioctls: no ethtool binary needed)
+cat >"$E6_WORK/offloads.py" <<'PY'
+import array, fcntl, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for ifname in sys.argv[2:]:
+    for cmd in (0x1f, 0x24, 0x2c):  # ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO
+        ev = array.array("I", [cmd, int(sys.argv[1])])
+        fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", ifname.encode(), ev.buffer_info()[0]))
+PY
+offloads() {
+    nsx "$TUN_INET" "$E6_PY" "$E6_WORK/offloads.py" "$1" i0
+    nsx "$TUN_UP" "$E6_PY" "$E6_WORK/offloads.py" "$1" u1 u0
+    nsx "$TUN_VPS" "$E6_PY" "$E6_WORK/offloads.py" "$1" eth0 wan0
+    nsx "$TUN_WAN" "$E6_PY" "$E6_WORK/offloads.py" "$1" w0 br0 wha
+    nsx "$home" "$E6_PY" "$E6_WORK/offloads.py" "$1" wan0 lan0
+    nsx "$lan" "$E6_PY" "$E6_WORK/offloads.py" "$1" eth0
+}
+
+e6_bg iperf3-server "$TUN_INET" iperf3 -s -B "$TUN_INET_ADDR"
+wait_for 5 "iperf3 server" nsx "$TUN_INET" sh -c "ss -ltn | grep -q ':5201'"
+
+PIDS=()
+# run MODE NAME ARGS...: one iperf3 client run from the LAN host; prints
+# the figure (Mbit/s received, or packets/s received for UDP) and the CPU
+# of the edge6d processes in PIDS.
+declare -A RES CPU
+run() {
+    local mode=$1 name=$2 t0 t1 out v c p
+    shift 2
+    declare -A before
+    for p in "${PIDS[@]}"; do before[$p]=$(cpu_ticks "$p"); done
+    t0=$(date +%s%N)
+    out=$(nsx "$lan" timeout $((DUR + 20)) iperf3 -c "$TUN_INET_ADDR" -B "$LANADDR" -t "$DUR" -J "$@" 2>&1)
+    t1=$(date +%s%N)
+    printf '%s\n' "$out" >"$E6_WORK/iperf3-$mode-$name.json"
+    v=$("$E6_PY" -c '
+import json, sys
+try:
+    j = json.loads(sys.argv[1])
+except ValueError:
+    print("error"); sys.exit()
+if "error" in j:
+    print("error"); sys.exit()
+e = j["end"]
+if j["start"]["test_start"]["protocol"] == "UDP":
+    # payload bytes the receiver got, in 64-byte datagrams
+    r, s = e["sum_received"], e["sum_sent"]
+    print("%.0f (sent %.0f)" % (r["bytes"] / 64 / r["seconds"], s["bytes"] / 64 / s["seconds"]))
+else:
+    print("%.0f" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
+    c=""
+    for p in "${PIDS[@]}"; do
+        c+="$(awk -v d=$(($(cpu_ticks "$p") - before[$p])) -v hz="$hz" -v ns=$((t1 - t0)) \
+            'BEGIN {printf "%.0f%%", 100 * d / hz / (ns / 1e9)}')/"
+    done
+    RES[$mode.$name]=$v
+    CPU[$mode.$name]=${c%/}
+    e6_log "$mode $name: $v ${c:+(edge6d CPU vps/home: ${c%/})}"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a + 0 == a) printf "%.2f", a / b; else print "-"}'; }
+
+tests() {
+    local mode=$1
+    run "$mode" tcp1 -P 1
+    run "$mode" tcp2 -P 2
+    run "$mode" tcp1R -P 1 -R
+    run "$mode" udp64 -u -l 64 -b 0
+}
+
+for round in $(seq "$ROUNDS"); do
+    e6_log "round $round: routed (the kernel's own path)"
+    routed_on
+    wait_for 10 "the LAN host reaches the internet host natively" tun_ping "$lan" "$TUN_INET_ADDR"
+    PIDS=()
+    tests routed
+    e6_log "round $round: routed, offloads (TSO, GSO, GRO) off on every link"
+    offloads 0
+    tests nooff
+    offloads 1
+    routed_off
+
+    e6_log "round $round: 6in4 (edge6d)"
+    vconf=$(e6d_conf vps)
+    hconf=$(e6d_conf homea)
+    tun_vps_conf "$vconf" a
+    tun_home_conf "$hconf" a
+    tun_start_vps "$vconf"
+    tun_start_home a "$hconf"
+    wait_for 10 "home a's tunnel up" tun_up a
+    wait_for 10 "the LAN host reaches the internet host through the tunnel" tun_ping "$lan" "$TUN_INET_ADDR"
+    PIDS=("$E6D_PID_vps" "$E6D_PID_home_a")
+    tests 6in4
+    tun_counters_dump "$TUN_VPS" "$vconf" "vps-round$round"
+    tun_stop vps home_a
+
+    printf '\nround %s, %s s per test, %s cores (%s)\n' "$round" "$DUR" "$(nproc)" "$(uname -r)"
+    printf '%-28s %12s %12s %12s %7s %7s   %s\n' test routed "no offload" 6in4 ratio "ratio/no" \
+        "edge6d CPU (vps/home)"
+    for t in tcp1 tcp2 tcp1R udp64; do
+        case $t in
+        tcp1) label="TCP 1 stream (Mbit/s)" ;;
+        tcp2) label="TCP 2 streams (Mbit/s)" ;;
+        tcp1R) label="TCP 1 stream, reverse" ;;
+        udp64) label="UDP 64 B received (pkt/s)" ;;
+        esac
+        r=${RES[routed.$t]%% *} n=${RES[nooff.$t]%% *} u=${RES[6in4.$t]%% *}
+        printf '%-28s %12s %12s %12s %7s %7s   %s\n' "$label" "$r" "$n" "$u" "$(ratio "$u" "$r")" \
+            "$(ratio "$u" "$n")" "${CPU[6in4.$t]}"
+    done
+    echo
+done
+ok "bench done"
+e6_done
