@@ -6,6 +6,9 @@
 # asker, DAD to ff02::1 with S=0, O=0) and no Target Link-Layer Address
 # option, since there is no link-layer address to give. Hop limit 64, a
 # target outside the rules and an excluded one are not answered.
+# Then a TUN downstream (a tunnel behind the VPS, no neighbour discovery):
+# iface and auto rules pointing at it answer for targets routed into it,
+# never for others, and stop when the route goes or the TUN goes down.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_ndp.sh"
@@ -77,4 +80,52 @@ assert_eq "counter ndppd-rx.hop_limit: 1" 1 "$(ndp_counter "$conf" '^ndppd-rx\.h
 e6d_stop d
 echo quit >&7
 exec 7>&-
+
+# --- a TUN downstream: confirmed by its route (it has no ND to probe with)
+ndp_topo 2
+ctl2=$E6_WORK/tun1.ctl
+mkfifo "$ctl2"
+e6_bg tun1 "$NDP_VPS" "$E6_PY" "$NDP_TOOL" serve --tun tun1 --ctl "$ctl2"
+wait_for 5 "the downstream TUN is open" grep -q ready "$E6_WORK/tun1.log"
+exec 8>"$ctl2"
+nsx "$NDP_VPS" ip link set tun1 up
+nsx "$NDP_VPS" ip -6 route add 2001:db8:1::4:0/112 dev tun1
+nsx "$NDP_VPS" ip -6 route add 2001:db8:1::5:0/112 dev tun1
+conf2=$(e6d_conf tundown)
+ndp_conf "$conf2" '
+    rule 2001:db8:1::4:0/112 {
+        method = iface
+        iface = tun1
+    }
+    rule 2001:db8:1::5:0/112 {
+        method = auto
+    }
+    rule 2001:db8:1::6:0/112 {
+        method = iface
+        iface = tun1
+    }'
+vmac=$(ndp_mac "$NDP_VPS" "$NDP_IF")
+vll=$(ndp_ll "$NDP_VPS" "$NDP_IF")
+ndp_start d2 "$conf2"
+want="src=$vll dst=$NDP_UPADDR R1S1O0 tlla=$vmac"
+d2='"src=%s dst=%s R%dS%dO%d tlla=%s" % (n["src"], n["dst"], n["r"], n["s"], n["o"], n["tlla"])'
+out=$(ndp_ask "target=2001:db8:1::4:5,src=$NDP_UPADDR,wait=0.5" \
+    "target=2001:db8:1::5:5,src=$NDP_UPADDR,wait=0.5" \
+    "target=2001:db8:1::6:5,src=$NDP_UPADDR,wait=0.5")
+assert_eq "iface rule on a TUN downstream: a target routed into it answered on eth0" "$want" \
+    "$(ndp_one_na "$out" 0 "$d2")"
+assert_eq "auto rule, route into the TUN: answered" "$want" "$(ndp_one_na "$out" 1 "$d2")"
+assert_eq "iface rule on the TUN, target not routed into it: not answered" 0 "$(ndp_count_nas "$out" 2)"
+nsx "$NDP_VPS" ip -6 route del 2001:db8:1::4:0/112 dev tun1
+sleep 0.5
+out=$(ndp_ask "target=2001:db8:1::4:6,src=$NDP_UPADDR,wait=0.5" "target=2001:db8:1::4:5,src=$NDP_UPADDR,wait=0.5")
+assert_eq "route into the TUN removed: neither a new nor the earlier target answered" "0 0" \
+    "$(ndp_nas "$out" '" ".join(str(len(x["nas"])) for x in r)')"
+nsx "$NDP_VPS" ip link set tun1 down
+sleep 0.5
+out=$(ndp_ask "target=2001:db8:1::5:6,src=$NDP_UPADDR,wait=0.5")
+assert_eq "TUN down: the auto rule's targets no longer answered" 0 "$(ndp_count_nas "$out" 0)"
+e6d_stop d2
+echo quit >&8
+exec 8>&-
 e6_done
