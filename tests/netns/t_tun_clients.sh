@@ -57,10 +57,10 @@ for id in a b; do
 done
 
 # --- each destination goes to its own client only
-tun_tool_bg capa "${TUN_HOME[a]}" count --iface wan0 --v4-proto 41 --duration 3
-tun_tool_bg capb "${TUN_HOME[b]}" count --iface wan0 --v4-proto 41 --duration 3
+tun_tool_bg capa "${TUN_HOME[a]}" count --iface wan0 --v4-proto 41 --duration 2
+tun_tool_bg capb "${TUN_HOME[b]}" count --iface wan0 --v4-proto 41 --duration 2
 wait_for 5 "captures ready" grep -q ready "$E6_WORK/capa.log" "$E6_WORK/capb.log"
-nsx "$TUN_INET" ping -6 -n -q -c 5 -i 0.2 -W 1 "$lb" >/dev/null 2>&1
+nsx "$TUN_INET" ping -6 -n -q -c 5 -i 0.1 -W 1 "$lb" >/dev/null 2>&1
 wait_for 10 "captures done" grep -q '"count"' "$E6_WORK/capa.log"
 wait_for 10 "captures done" grep -q '"count"' "$E6_WORK/capb.log"
 assert_eq "5 echoes to LAN b: none on home a's IPv4 link" 0 \
@@ -78,9 +78,9 @@ spoof() {
     n_spoof=$((n_spoof + 1))
     c="spoof$n_spoof"
     nsx "$h" ip -6 addr add "$2/128" dev lo nodad
-    tun_tool_bg "$c" "$TUN_INET" count --iface i0 --src "$2" --duration 3
+    tun_tool_bg "$c" "$TUN_INET" count --iface i0 --src "$2" --duration 1.8
     wait_for 5 "capture ready" grep -q ready "$E6_WORK/$c.log" || return
-    nsx "$h" ping -6 -n -q -c 5 -i 0.2 -W 1 -I "$2" "$TUN_INET_ADDR" >/dev/null 2>&1
+    nsx "$h" ping -6 -n -q -c 5 -i 0.1 -W 1 -I "$2" "$TUN_INET_ADDR" >/dev/null 2>&1
     wait_for 10 "capture done" grep -q '"count"' "$E6_WORK/$c.log" || return
     nsx "$h" ip -6 addr del "$2/128" dev lo
     json_get "$(grep '"count"' "$E6_WORK/$c.log")" 'j["count"]'
@@ -108,7 +108,8 @@ nsx "$TUN_INET" ip -6 route flush cache
 ptb0=$(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*ptb_sent$')
 out=$(nsx "$TUN_INET" ping -6 -n -M "do" -c 3 -i 0.3 -W 2 -s 1400 "$lb" 2>&1)
 printf '%s\n' "$out" >"$E6_WORK/ping-b-1448.txt"
-assert_match "1448 bytes to LAN b (client mtu 1400): Packet Too Big, mtu 1400" "[Pp]acket too big.*mtu[=:] ?1400" "$out"
+assert_match "1448 bytes to LAN b (client mtu 1400): Packet Too Big, mtu 1400, from the server's address on b's link" \
+    "From $(tun_server_addr b) .*[Pp]acket too big.*mtu[=:] ?1400" "$out"
 assert_eq "the internet host cached 1400 toward LAN b" 1400 "$(tun_route_mtu "$TUN_INET" "$lb")"
 ptb=$(($(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*ptb_sent$') - ptb0))
 if [ "$ptb" -ge 1 ]; then ok "VPS counter ptb_sent +$ptb"; else fail "VPS counter ptb_sent did not rise"; fi

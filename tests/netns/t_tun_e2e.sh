@@ -10,8 +10,9 @@
 # (the tunnel is one hop); the provider's router learns the LAN host (and
 # the home router's link address) through the proxy, with the VPS's eth0
 # MAC; TCP transfers of 4 MB both ways arrive whole (SHA-256); edge6ctl
-# status and counters show the tunnel, its client and its traffic; at stop
-# the TUN and its routes are gone.
+# status and counters show the tunnel, its client and its traffic; after a
+# crash (SIGKILL) a new edge6d takes over; at stop the TUN and its routes
+# are gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -111,8 +112,17 @@ if [ "${rx:-0}" -ge 2000 ] && [ "${tx:-0}" -ge 2000 ]; then
     ok "home counters: $rx packets decapsulated, $tx encapsulated"
 else fail "home counters: rx ${rx:-?} tx ${tx:-?} packets (expected >= 2000 each; see home.counters)"; fi
 
+# --- a crash of the VPS's edge6d: the TUN goes with its file descriptor;
+# a new edge6d takes over and the tunnel carries traffic again
+kill -KILL "$E6D_PID_vps"
+wait "$E6D_PID_vps" 2>/dev/null
+wait_for 5 "t6 gone with the crashed edge6d" sh -c "! ip netns exec $TUN_VPS ip link show dev $TUN_NAME"
+e6d_start vps2 "$TUN_VPS" "$vconf"
+wait_for 10 "home a reaches the server again" tun_up a
+assert_ok "after a restart of the VPS's edge6d the internet host pings the LAN host" tun_ping "$TUN_INET" "$lanaddr"
+
 # --- stop: the TUN and its routes go with the daemon
-tun_stop home_a vps
+tun_stop home_a vps2
 assert_fail "VPS: t6 removed at stop" nsx "$TUN_VPS" ip link show dev "$TUN_NAME"
 assert_fail "home: t6 removed at stop" nsx "$home" ip link show dev "$TUN_NAME"
 assert_eq "VPS: no proto 231 route left" "" "$(nsx "$TUN_VPS" ip -6 route show proto 231)"
