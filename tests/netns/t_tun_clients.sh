@@ -146,12 +146,14 @@ if c is None:
     print("absent")
 else:
     p = [v for k, v in nums(c) if "pkts" in k or "packets" in k]
-    print("remote=%s packets=%s" % (c.get("remote"), "yes" if p and min(p) > 0 else "no:%s" % p))' "$1" "$2"
+    print("remote=%s packets=%s drops_in>=%s" % (c.get("remote"), "yes" if p and min(p) > 0 else "no:%s" % p,
+          sys.argv[3] if c.get("drops_in", -1) >= int(sys.argv[3]) else c.get("drops_in")))' "$1" "$2" "$3"
 }
-assert_eq "status: client homea, its remote, packets both ways" "remote=198.51.100.2 packets=yes" \
-    "$(per_client "$js" homea)"
-assert_eq "status: client homeb, its remote, packets both ways" "remote=198.51.100.12 packets=yes" \
-    "$(per_client "$js" homeb)"
+# a's spoofs: 10 packets, b's: 5, each counted against the client that sent them
+assert_eq "status: client homea, its remote, packets both ways, its 10 spoofs dropped" \
+    "remote=198.51.100.2 packets=yes drops_in>=10" "$(per_client "$js" homea 10)"
+assert_eq "status: client homeb, its remote, packets both ways, its 5 spoofs dropped" \
+    "remote=198.51.100.12 packets=yes drops_in>=5" "$(per_client "$js" homeb 5)"
 tun_counters_dump "$TUN_VPS" "$vconf" vps
 tun_stop vps home_a home_b
 e6_done
