@@ -51,16 +51,16 @@ routed_on() {
     nsx "$home" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=0
     nsx "$TUN_WAN" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.w0.disable_ipv6=0 \
         net.ipv6.conf.br0.disable_ipv6=0 net.ipv6.conf.wha.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
-    nsx "$TUN_VPS" ip -6 addr add 2001:db8:ff00::1/64 dev wan0 nodad
-    nsx "$TUN_WAN" ip -6 addr add 2001:db8:ff00::2/64 dev w0 nodad
-    nsx "$TUN_WAN" ip -6 addr add 2001:db8:ff01::2/64 dev br0 nodad
-    nsx "$home" ip -6 addr add 2001:db8:ff01::1/64 dev wan0 nodad
+    nsx "$TUN_VPS" ip -6 addr replace 2001:db8:ff00::1/64 dev wan0 nodad
+    nsx "$TUN_WAN" ip -6 addr replace 2001:db8:ff00::2/64 dev w0 nodad
+    nsx "$TUN_WAN" ip -6 addr replace 2001:db8:ff01::2/64 dev br0 nodad
+    nsx "$home" ip -6 addr replace 2001:db8:ff01::1/64 dev wan0 nodad
     # the provider routes the /64 to the VPS (no proxy runs in this mode)
-    nsx "$TUN_UP" ip -6 route add 2001:db8:9:10::/64 via "$TUN_VPS_ADDR" dev u0
-    nsx "$TUN_VPS" ip -6 route add 2001:db8:9:10::/64 via 2001:db8:ff00::2 dev wan0
-    nsx "$TUN_WAN" ip -6 route add 2001:db8:9:10::/64 via 2001:db8:ff01::1 dev br0
-    nsx "$TUN_WAN" ip -6 route add default via 2001:db8:ff00::1 dev w0
-    nsx "$home" ip -6 route add default via 2001:db8:ff01::2 dev wan0
+    nsx "$TUN_UP" ip -6 route replace 2001:db8:9:10::/64 via "$TUN_VPS_ADDR" dev u0
+    nsx "$TUN_VPS" ip -6 route replace 2001:db8:9:10::/64 via 2001:db8:ff00::2 dev wan0
+    nsx "$TUN_WAN" ip -6 route replace 2001:db8:9:10::/64 via 2001:db8:ff01::1 dev br0
+    nsx "$TUN_WAN" ip -6 route replace default via 2001:db8:ff00::1 dev w0
+    nsx "$home" ip -6 route replace default via 2001:db8:ff01::2 dev wan0
 }
 routed_off() {
     nsx "$TUN_UP" ip -6 route del 2001:db8:9:10::/64 via "$TUN_VPS_ADDR" dev u0
