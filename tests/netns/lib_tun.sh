@@ -284,10 +284,13 @@ tun_route_mtu() {
 #          [--inner-version V] [--truncate N] [--proto P]
 #       protocol-41 packets built whole (outer IPv4 with any source, inner
 #       IPv6 ICMPv6 echo request), sent on an IPPROTO_RAW socket.
+#   icmp4 --src V4 --dst V4 --mtu M --qsrc V4 --qdst V4 --isrc V6 --idst V6
+#       an ICMPv4 fragmentation needed (next-hop MTU M) quoting a
+#       protocol-41 packet qsrc -> qdst with inner isrc -> idst.
 #   count --iface IF [--src V6] [--dst V6] [--icmp6-type T] [--v4-proto P]
 #         [--v4-src V4] --duration S
 #       inbound packets on IF that match, counted; "ready" on stderr, then
-#       {"count": N, "sources": [...]} at the end.
+#       {"count": N, "sources": [...], "ptb_mtus": [...]} at the end.
 #   recv --addr A --port P [--timeout S]
 #       accept one TCP connection, read to EOF: {"bytes", "sha256", "s"}.
 #   send --addr A --port P --bytes N [--rate BPS] [--seed S]
@@ -334,12 +337,26 @@ def main_inject(a):
     print(json.dumps({"sent": a.count}), flush=True)
 
 
+def main_icmp4(a):
+    # an ICMPv4 "fragmentation needed" (type 3 code 4) from --src to --dst
+    # quoting a protocol-41 packet --qsrc -> --qdst whose inner IPv6
+    # header goes --isrc -> --idst (and 8 bytes of its ICMPv6)
+    inner = echo6(a.isrc, a.idst, 1)[:48]
+    quoted = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1500, 0x1234, 0x4000, 63, 41, 0,
+                         socket.inet_aton(a.qsrc), socket.inet_aton(a.qdst)) + inner
+    icmp = struct.pack("!BBHHH", 3, 4, 0, 0, a.mtu) + quoted
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.sendto(ipv4(a.src, a.dst, 1, icmp, 64), (a.dst, 0))
+    print(json.dumps({"sent": 1}), flush=True)
+
+
 def main_count(a):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     s.bind((a.iface, 0))
     print("ready", file=sys.stderr, flush=True)
     end = time.monotonic() + a.duration
-    n, srcs = 0, set()
+    n, srcs, mtus = 0, set(), []
     want_src = ipaddress.ip_address(a.src) if a.src else None
     want_dst = ipaddress.ip_address(a.dst) if a.dst else None
     while True:
@@ -363,6 +380,8 @@ def main_count(a):
                 continue
             n += 1
             srcs.add(str(src))
+            if p[6] == 58 and len(p) >= 48 and p[40] == 2:
+                mtus.append(struct.unpack("!I", p[44:48])[0])
         elif et == 0x0800 and len(p) >= 20:
             if a.v4_proto is None or p[9] != a.v4_proto:
                 continue
@@ -371,7 +390,7 @@ def main_count(a):
                 continue
             n += 1
             srcs.add(src)
-    print(json.dumps({"count": n, "sources": sorted(srcs)}), flush=True)
+    print(json.dumps({"count": n, "sources": sorted(srcs), "ptb_mtus": mtus}), flush=True)
 
 
 def fam(addr):
@@ -434,6 +453,10 @@ def main():
     p.add_argument("--proto", type=int, default=41)
     p.add_argument("--inner-version", type=int, default=6)
     p.add_argument("--truncate", type=int, default=0)
+    p = sub.add_parser("icmp4")
+    for k in ("src", "dst", "qsrc", "qdst", "isrc", "idst"):
+        p.add_argument("--" + k, required=True)
+    p.add_argument("--mtu", type=int, required=True)
     p = sub.add_parser("count")
     p.add_argument("--iface", required=True)
     p.add_argument("--src")
@@ -452,7 +475,7 @@ def main():
             p.add_argument("--rate", type=int, default=0)
             p.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    {"inject": main_inject, "count": main_count, "recv": main_recv, "send": main_send}[a.mode](a)
+    {"inject": main_inject, "icmp4": main_icmp4, "count": main_count, "recv": main_recv, "send": main_send}[a.mode](a)
 
 
 main()

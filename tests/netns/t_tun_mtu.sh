@@ -12,6 +12,9 @@
 #     needed" (1400) becomes a Packet Too Big of 1380 toward the inner
 #     source, on the VPS (to the internet host) and on the home router (to
 #     the LAN host); the counters say so; 1380-byte packets then pass
+#   - a forged "fragmentation needed" of 576 yields a Packet Too Big of
+#     1280 at most (the IPv6 minimum); one quoting a packet that was not
+#     ours (another outer source) is ignored and counted
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -100,6 +103,35 @@ assert_match "home dynamic: the LAN host's 1480 bytes earn a Packet Too Big of 1
 assert_eq "the LAN host cached PMTU 1380" 1380 "$(tun_route_mtu "$lan" "$TUN_INET_ADDR")"
 out=$(pingdf homedyn1380 "$lan" "$TUN_INET_ADDR" 1332)
 assert_match "home dynamic: 1380-byte packets pass, 3/3" "3 packets transmitted, 3 received" "$out"
+
+# --- forged "fragmentation needed" (any host on the IPv4 side can send one)
+# forged NAME MTU QSRC: one ICMPv4 from the IPv4 router to the VPS quoting a
+# protocol-41 packet QSRC -> home a (inner: internet host -> LAN host);
+# prints the MTUs of the Packet Too Bigs the internet host then receives.
+forged() {
+    tun_tool_bg "$1" "$TUN_INET" count --iface i0 --dst "$TUN_INET_ADDR" --icmp6-type 2 --duration 1.5
+    wait_for 5 "capture ready" grep -q ready "$E6_WORK/$1.log" || return
+    tun_tool "$TUN_WAN" icmp4 --src "$TUN_WAN_V4" --dst "$TUN_VPS_V4" --mtu "$2" --qsrc "$3" \
+        --qdst 198.51.100.2 --isrc "$TUN_INET_ADDR" --idst "$lanaddr" >>"$E6_WORK/icmp4.log" 2>&1
+    wait_for 10 "capture done" grep -q '"count"' "$E6_WORK/$1.log" || return
+    json_get "$(grep '"count"' "$E6_WORK/$1.log")" '" ".join(str(m) for m in j["ptb_mtus"]) or "none"'
+}
+nsx "$TUN_INET" ip -6 route flush cache
+relayed0=$(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*ptb_relayed$')
+assert_eq "a forged frag-needed of 576 about our packet: Packet Too Big clamped to 1280 (IPv6 minimum)" \
+    1280 "$(forged forged576 576 "$TUN_VPS_V4")"
+assert_eq "... counted as relayed" 1 "$(($(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*ptb_relayed$') - relayed0))"
+ign0=$(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*icmp4_ignored$')
+assert_eq "a frag-needed quoting a packet from another source (192.0.2.77): no Packet Too Big" \
+    none "$(forged forgedother 1400 192.0.2.77)"
+assert_eq "... counted as icmp4_ignored" 1 "$(($(tun_counter "$TUN_VPS" "$vconf" '^tunnel.*icmp4_ignored$') - ign0))"
+out=$(pingdf after1280 "$TUN_INET" "$lanaddr" 1232)
+# RFC 8200 5: every link carries 1280 bytes; RFC 4213 3.2: below that the
+# encapsulator lets IPv4 fragment
+assert_match "1280-byte packets still pass after the forged one (an IPv6 link carries 1280), 3/3" \
+    "3 packets transmitted, 3 received" "$out"
+out=$(pingdf after1000 "$TUN_INET" "$lanaddr" 952)
+assert_match "1000-byte packets still pass after the forged one, 3/3" "3 packets transmitted, 3 received" "$out"
 
 tun_counters_dump "$TUN_VPS" "$vconf" vps
 tun_counters_dump "$home" "$hconf" home
