@@ -10,6 +10,8 @@
 #     edge6d follows by reload (local), the server drops its packets as an
 #     unknown remote until its own reload names the new remote; then
 #     traffic resumes both ways from the new address, status shows it
+#   - a reload the validator refuses leaves everything running; the tunnel
+#     removed by reload takes its TUN and routes along, put back it works
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -111,6 +113,26 @@ st=$(e6ctl "$TUN_VPS" "$vconf" status)
 printf '%s\n' "$st" >"$E6_WORK/status-after-endpoint.txt"
 assert_match "status shows home a's new remote" "198\.51\.100\.3" "$st"
 assert_nomatch "... not the old one" "198\.51\.100\.2([^0-9]|$)" "$st"
+
+# --- a reload the validator refuses (two clients routing the same /64)
+# changes nothing
+cp "$vconf" "$E6_WORK/vps-good.conf"
+sed -i 's|routed-prefixes = { "2001:db8:9:30::/64" }|routed-prefixes = { "2001:db8:9:10::/64" }|' "$vconf"
+assert_fail "reload with c routing a's /64: refused" e6ctl "$TUN_VPS" "$vconf" reload
+assert_ok "... LAN a still reaches the internet" tun_ping "$lana" "$TUN_INET_ADDR"
+assert_ok "... home c too" from_home c
+cp "$E6_WORK/vps-good.conf" "$vconf"
+
+# --- the tunnel section removed by reload, then put back
+tun_conf_head "$vconf" vps ""
+assert_ok "reload without the tunnel (and its proxy)" e6ctl "$TUN_VPS" "$vconf" reload
+wait_for 5 "t6 removed" sh -c "! ip netns exec $TUN_VPS ip link show dev $TUN_NAME"
+assert_eq "no proto 231 route left" "" "$(nsx "$TUN_VPS" ip -6 route show proto 231)"
+assert_fail "LAN a cut off" nsx "$lana" ping -6 -n -q -c 1 -W 1 "$TUN_INET_ADDR"
+cp "$E6_WORK/vps-good.conf" "$vconf"
+assert_ok "reload with the tunnel back" e6ctl "$TUN_VPS" "$vconf" reload
+wait_for 10 "LAN a reaches the internet again" tun_ping "$lana" "$TUN_INET_ADDR"
+assert_ok "the internet host reaches LAN a again (the proxy answers again)" tun_ping "$TUN_INET" "$la"
 
 tun_counters_dump "$TUN_VPS" "$vconf" vps
 tun_stop vps home_a home_b home_c
