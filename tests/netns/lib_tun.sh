@@ -25,7 +25,8 @@
 #                                with its LAN host unless NOLAN
 #   tun_vps_conf FILE IDS...     the VPS's config: proxy + server with
 #                                those clients (TUN_VPS_GLOBAL, TUN_VPS_TUN,
-#                                TUN_CLIENT_EXTRA[ID], TUN_REMOTE[ID])
+#                                TUN_CLIENT_EXTRA[ID], TUN_REMOTE[ID];
+#                                TUN_VPS_INST names socket and state)
 #   tun_home_conf FILE ID        home ID's config: client + RA on lan0
 #                                (TUN_HOME_GLOBAL, TUN_HOME_TUN)
 #   tun_up ID                    home ID reaches the server's link address
@@ -160,7 +161,7 @@ CONF
 tun_vps_conf() {
     local f=$1 id
     shift
-    tun_conf_head "$f" vps "$TUN_VPS_GLOBAL"
+    tun_conf_head "$f" "${TUN_VPS_INST:-vps}" "$TUN_VPS_GLOBAL"
     {
         printf 'proxy eth0 {\n    rule 2001:db8:9::/48 {\n        method = tunnel\n        tunnel = %s\n    }\n}\n' "$TUN_NAME"
         printf 'tunnel %s {\n    type = 6in4\n    mode = server\n    local = %s\n%s\n' \

@@ -10,6 +10,9 @@
 #   - kernel = auto (default): the log says the kernel has no sit driver
 #     and that the userspace path carries the tunnel; kernel = yes refuses
 #     to start with a clear message, exit status 1; kernel = no starts
+#     without probing
+#   - a link already named like the tunnel: refused (exit 1, named), the
+#     link left alone
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -79,18 +82,26 @@ nsx "$k" ip link set wan0 up
 kconf=$(e6d_conf kyes)
 TUN_VPS_GLOBAL=''
 TUN_VPS_TUN='    kernel = yes'
-tun_vps_conf "$kconf" a
-sed -i "s|$E6_RUN/vps.sock|$E6_RUN/k.sock|" "$kconf"
+TUN_VPS_INST=k tun_vps_conf "$kconf" a
 assert_ok "edge6d -t accepts kernel = yes (a property of the system, not the file)" "$EDGE6D" -t -c "$kconf"
 timeout 15 ip netns exec "$k" "$EDGE6D" -f -c "$kconf" >"$E6_WORK/kyes.log" 2>&1
 assert_eq "kernel = yes without a sit driver: edge6d exits 1" 1 "$?"
 assert_match "kernel = yes: a clear message naming sit" "sit" "$(cat "$E6_WORK/kyes.log")"
 assert_nomatch "kernel = yes: no TUN left behind" "$TUN_NAME" "$(nsx "$k" ip -o link show)"
 TUN_VPS_TUN='    kernel = no'
-tun_vps_conf "$kconf" a
-sed -i "s|$E6_RUN/vps.sock|$E6_RUN/k.sock|" "$kconf"
+TUN_VPS_INST=k tun_vps_conf "$kconf" a
 e6d_start kno "$k" "$kconf"
 assert_ok "kernel = no: t6 is a TUN" nsx "$k" test -e "/sys/class/net/$TUN_NAME/tun_flags"
+assert_nomatch "kernel = no: no sit probe, no fallback message" "no sit driver" "$(cat "$E6_WORK/kno.log")"
+tun_stop kno
 
-tun_stop kno vps home_a
+# --- a link of the tunnel's name exists already: refused, left alone
+nsx "$k" ip link add "$TUN_NAME" type veth peer name t6peer
+timeout 15 ip netns exec "$k" "$EDGE6D" -f -c "$kconf" >"$E6_WORK/kexists.log" 2>&1
+assert_eq "an existing link named $TUN_NAME: edge6d exits 1" 1 "$?"
+assert_match "... with a message naming it" "$TUN_NAME" "$(grep -E 'err|error' "$E6_WORK/kexists.log")"
+assert_match "... and the veth $TUN_NAME is still there" "veth" "$(nsx "$k" ip -d link show dev "$TUN_NAME")"
+assert_fail "... not turned into a TUN" nsx "$k" test -e "/sys/class/net/$TUN_NAME/tun_flags"
+
+tun_stop vps home_a
 e6_done
