@@ -11,8 +11,9 @@
 #   - inner source multicast: inner_bad_src +5
 #   - inner header not IPv6 / cut short: not_ipv6 / short +5
 #   - outer destination another address of the VPS: not delivered
-# and the drop counters appear in `edge6ctl status --json`; the real tunnel
-# keeps working throughout.
+# and the drop counters appear in `edge6ctl status --json`; the home
+# router (client) likewise takes protocol 41 only from its server; the real
+# tunnel keeps working throughout.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -92,6 +93,26 @@ before=$(drop wrong_local)
 assert_eq "outer destination 192.0.2.5 (the VPS, not the tunnel's local): nothing delivered" 0 \
     "$(delivered $A 192.0.2.5 $good)"
 e6_log "wrong_local +$(($(drop wrong_local) - before)) (0 when the socket is bound to the local address)"
+
+# --- the client end checks the outer source too
+lanaddr=$(tun_lan_addr a)
+# to_lan OUTER_SRC: how many of 5 echo requests (internet host -> LAN host)
+# sent to home a from OUTER_SRC reach the LAN host
+to_lan() {
+    n_case=$((n_case + 1))
+    local c="count$n_case"
+    tun_tool_bg "$c" "${TUN_LAN[a]}" count --iface eth0 --src "$TUN_INET_ADDR" --icmp6-type 128 --duration 1.2
+    wait_for 5 "capture $n_case ready" grep -q ready "$E6_WORK/$c.log" || return
+    tun_tool "$TUN_WAN" inject --src "$1" --dst 198.51.100.2 --isrc "$TUN_INET_ADDR" --idst "$lanaddr" \
+        --count 5 --interval 0.01 >>"$E6_WORK/inject.log" 2>&1
+    wait_for 10 "capture $n_case done" grep -q '"count"' "$E6_WORK/$c.log" || return
+    json_get "$(grep '"count"' "$E6_WORK/$c.log")" 'j["count"]'
+}
+assert_eq "home a, control: outer source the VPS: 5 delivered to the LAN host" 5 "$(to_lan "$TUN_VPS_V4")"
+hbefore=$(tun_counter "${TUN_HOME[a]}" "$hconf" '^tunnel\.drop_unknown_remote$')
+assert_eq "home a, outer source 203.0.113.66 (not its server): nothing delivered" 0 "$(to_lan 203.0.113.66)"
+assert_eq "home a: unknown_remote +5" 5 \
+    "$(($(tun_counter "${TUN_HOME[a]}" "$hconf" '^tunnel\.drop_unknown_remote$') - hbefore))"
 
 js=$(tun_status_json "$TUN_VPS" "$vconf")
 printf '%s\n' "$js" >"$E6_WORK/vps-status.json"
