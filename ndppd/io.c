@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/htable.h"
+#include "common/icmp6sock.h"
 #include "common/log.h"
 #include "common/nd.h"
 #include "ndppd/io_frame.h"
@@ -807,41 +808,12 @@ static bool op_send_probe(void *arg, int ifindex, const struct in6_addr *target,
         return false;
     }
 
-    struct sockaddr_in6 to = {
-        .sin6_family = AF_INET6,
-        .sin6_addr = dst,
-        .sin6_scope_id = (uint32_t)ifindex,
-    };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    } cm;
-    memset(&cm, 0, sizeof(cm));
-    struct iovec iov = {.iov_base = buf, .iov_len = (size_t)len};
-    struct msghdr mh = {
-        .msg_name = &to,
-        .msg_namelen = sizeof(to),
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = cm.b,
-        .msg_controllen = sizeof(cm.b),
-    };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-    struct in6_pktinfo pi = {.ipi6_addr = src, .ipi6_ifindex = (unsigned)ifindex};
-    memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-    ssize_t n;
-    do {
-        n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 || n != len) {
+    int rc = e6_icmp6_send(s->fd, ifindex, &src, &dst, buf, (size_t)len);
+    if (rc < 0) {
         char a[E6_ADDRSTRLEN];
         e6_count(s->io, IO_PROBE_SEND_FAILED);
         e6_log_rl(&s->probe_rl, E6_LOG_WARNING, "ndp %s: cannot probe %s on %s: %s", p->cfg->name,
-                  e6_addr_format(target, a, sizeof(a)), l.name,
-                  n < 0 ? strerror(errno) : "short write");
+                  e6_addr_format(target, a, sizeof(a)), l.name, strerror(-rc));
         return false;
     }
     e6_count(s->io, IO_PROBE_SENT);
@@ -1272,36 +1244,10 @@ static void na_ready(struct e6_loop *loop, int fd, uint32_t events, void *arg);
 
 static int open_socket(struct ndp_service *s, char *err, size_t errlen)
 {
-    int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open the ICMPv6 socket: %s%s", strerror(e),
-                 e == EPERM || e == EACCES ? " (needs CAP_NET_RAW)" : "");
-        return -e;
-    }
-    struct icmp6_filter flt;
-    ICMP6_FILTER_SETBLOCKALL(&flt);
-    ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &flt);
-    int on = 1, off = 0, hops = 255;
-    const char *what = NULL;
-    if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof(flt)) < 0)
-        what = "ICMP6_FILTER";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0)
-        what = "IPV6_RECVPKTINFO";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) < 0)
-        what = "IPV6_RECVHOPLIMIT";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0)
-        what = "IPV6_MULTICAST_HOPS";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)) < 0)
-        what = "IPV6_UNICAST_HOPS";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off)) < 0)
-        what = "IPV6_MULTICAST_LOOP";
-    if (what) {
-        int e = errno;
-        snprintf(err, errlen, "ICMPv6 socket: %s: %s", what, strerror(e));
-        close(fd);
-        return -e;
-    }
+    static const uint8_t types[] = {E6_ND_NA};
+    int fd = e6_icmp6_open(types, sizeof(types), err, errlen);
+    if (fd < 0)
+        return fd;
     int rc = e6_loop_add_fd(s->env.loop, fd, EPOLLIN, na_ready, s);
     if (rc < 0) {
         snprintf(err, errlen, "ICMPv6 socket: cannot watch it: %s", strerror(-rc));
@@ -1328,40 +1274,14 @@ static void close_socket(struct ndp_service *s)
     s->fd = -1;
 }
 
-static void na_one(struct ndp_service *s, const uint8_t *buf, size_t len,
-                   const struct sockaddr_in6 *from, struct msghdr *mh)
+static void na_one(struct ndp_service *s, const struct e6_nd_in *in, int ifindex)
 {
-    struct in6_pktinfo pi;
-    bool have_pi = false, have_hl = false;
-    int hl = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level != IPPROTO_IPV6)
-            continue;
-        if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            have_pi = true;
-        } else if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-            memcpy(&hl, CMSG_DATA(c), sizeof(hl));
-            have_hl = true;
-        }
-    }
-    if (!have_pi || !have_hl || hl < 0 || hl > 255) {
-        e6_count(s->io, IO_NA_RX_NO_CMSG);
-        return;
-    }
-    struct e6_nd_in in = {
-        .src = from->sin6_addr,
-        .dst = pi.ipi6_addr,
-        .hop_limit = (uint8_t)hl,
-        .icmp = buf,
-        .len = len,
-    };
-    enum e6_nd_reject r = e6_nd_parse(&in, s->msg);
+    enum e6_nd_reject r = e6_nd_parse(in, s->msg);
     if (r != E6_ND_OK || s->msg->type != E6_ND_NA) {
         char a[E6_ADDRSTRLEN];
         e6_count(s->io, IO_NA_RX_INVALID);
         e6_log_rl(&s->na_rl, E6_LOG_DEBUG, "ndp: dropped NA from %s: %s",
-                  e6_addr_format(&in.src, a, sizeof(a)),
+                  e6_addr_format(&in->src, a, sizeof(a)),
                   r != E6_ND_OK ? e6_nd_reject_name(r) : "not an NA");
         return;
     }
@@ -1369,7 +1289,7 @@ static void na_one(struct ndp_service *s, const uint8_t *buf, size_t len,
     struct in6_addr target = s->msg->target;
     uint64_t now = now_ms(s);
     for (size_t i = 0; i < s->n_pxs; i++) {
-        ndp_proxy_on_na(s->pxs[i]->eng, (int)pi.ipi6_ifindex, &target, now);
+        ndp_proxy_on_na(s->pxs[i]->eng, ifindex, &target, now);
         after_input(s->pxs[i]);
     }
 }
@@ -1378,39 +1298,25 @@ static void na_ready(struct e6_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct ndp_service *s = arg;
     for (int i = 0; i < NA_BATCH; i++) {
-        struct sockaddr_in6 from;
-        union {
-            struct cmsghdr h;
-            char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + 64];
-        } cm;
-        struct iovec iov = {.iov_base = s->nabuf, .iov_len = NA_BUF};
-        struct msghdr mh = {
-            .msg_name = &from,
-            .msg_namelen = sizeof(from),
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = cm.b,
-            .msg_controllen = sizeof(cm.b),
-        };
-        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                e6_count(s->io, IO_NA_RX_READ_ERRORS);
-                e6_log_rl(&s->na_rl, E6_LOG_WARNING, "ndp: ICMPv6 socket: %s", strerror(errno));
-            }
+        struct e6_nd_in in;
+        int ifindex;
+        switch (e6_icmp6_recv(fd, s->nabuf, NA_BUF, &in, &ifindex)) {
+        case E6_ICMP6_RX_OK:
+            na_one(s, &in, ifindex);
+            break;
+        case E6_ICMP6_RX_AGAIN:
             return;
-        }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-            e6_count(s->io, mh.msg_flags & MSG_TRUNC ? IO_NA_RX_TRUNCATED : IO_NA_RX_NO_CMSG);
-            continue;
-        }
-        if (mh.msg_namelen < sizeof(from) || from.sin6_family != AF_INET6) {
+        case E6_ICMP6_RX_ERROR:
+            e6_count(s->io, IO_NA_RX_READ_ERRORS);
+            e6_log_rl(&s->na_rl, E6_LOG_WARNING, "ndp: ICMPv6 socket: %s", strerror(errno));
+            return;
+        case E6_ICMP6_RX_TRUNCATED:
+            e6_count(s->io, IO_NA_RX_TRUNCATED);
+            break;
+        case E6_ICMP6_RX_NO_CMSG:
             e6_count(s->io, IO_NA_RX_NO_CMSG);
-            continue;
+            break;
         }
-        na_one(s, s->nabuf, (size_t)n, &from, &mh);
     }
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/icmp6sock.h"
 #include "common/log.h"
 #include "common/nd.h"
 #include "radv/history.h"
@@ -267,37 +268,10 @@ static void rx_ready(struct e6_loop *loop, int fd, uint32_t events, void *arg);
 
 static int open_socket(struct ra_service *s, char *err, size_t errlen)
 {
-    int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open the ICMPv6 socket: %s%s", strerror(e),
-                 e == EPERM || e == EACCES ? " (needs CAP_NET_RAW)" : "");
-        return -e;
-    }
-    struct icmp6_filter flt;
-    ICMP6_FILTER_SETBLOCKALL(&flt);
-    ICMP6_FILTER_SETPASS(ND_ROUTER_SOLICIT, &flt);
-    ICMP6_FILTER_SETPASS(ND_ROUTER_ADVERT, &flt);
-    int on = 1, off = 0, hops = 255;
-    const char *what = NULL;
-    if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof(flt)) < 0)
-        what = "ICMP6_FILTER";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0)
-        what = "IPV6_RECVPKTINFO";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) < 0)
-        what = "IPV6_RECVHOPLIMIT";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0)
-        what = "IPV6_MULTICAST_HOPS";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)) < 0)
-        what = "IPV6_UNICAST_HOPS";
-    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off)) < 0)
-        what = "IPV6_MULTICAST_LOOP";
-    if (what) {
-        int e = errno;
-        snprintf(err, errlen, "ICMPv6 socket: %s: %s", what, strerror(e));
-        close(fd);
-        return -e;
-    }
+    static const uint8_t types[] = {E6_ND_RS, E6_ND_RA};
+    int fd = e6_icmp6_open(types, sizeof(types), err, errlen);
+    if (fd < 0)
+        return fd;
     int rc = e6_loop_add_fd(s->env.loop, fd, EPOLLIN, rx_ready, s);
     if (rc < 0) {
         snprintf(err, errlen, "ICMPv6 socket: cannot watch it: %s", strerror(-rc));
@@ -373,43 +347,14 @@ static void emit(void *arg, const struct ra_tx *tx)
         e6_count(s->tx, TX_NO_SOURCE);
         return;
     }
-    struct sockaddr_in6 to = {
-        .sin6_family = AF_INET6,
-        .sin6_addr = tx->dst,
-        .sin6_scope_id = (uint32_t)f->link.ifindex,
-    };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    } cm;
-    memset(&cm, 0, sizeof(cm));
-    struct iovec iov = {.iov_base = (void *)tx->icmp6, .iov_len = tx->len};
-    struct msghdr mh = {
-        .msg_name = &to,
-        .msg_namelen = sizeof(to),
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = cm.b,
-        .msg_controllen = sizeof(cm.b),
-    };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
     /* RFC 4861 6.1.2: an RA's source MUST be the interface's link-local */
-    struct in6_pktinfo pi = {.ipi6_addr = f->link.linklocal,
-                             .ipi6_ifindex = (unsigned)f->link.ifindex};
-    memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-
-    ssize_t n;
-    do {
-        n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 || (size_t)n != tx->len) {
+    int rc =
+        e6_icmp6_send(s->fd, f->link.ifindex, &f->link.linklocal, &tx->dst, tx->icmp6, tx->len);
+    if (rc < 0) {
         e6_count(s->tx, TX_FAILED);
         e6_log_rl(&f->tx_rl, E6_LOG_WARNING, "ra %s: cannot send %sRA to %s: %s", f->cfg->name,
                   tx->final ? "final " : "", e6_addr_format(&tx->dst, dst, sizeof(dst)),
-                  n < 0 ? strerror(errno) : "short write");
+                  strerror(-rc));
         return;
     }
     e6_count(s->tx, TX_SENT);
@@ -633,61 +578,34 @@ static void log_report(struct ra_if *f, const struct e6_strbuf *rep)
     }
 }
 
-static void rx_one(struct ra_service *s, const uint8_t *buf, size_t len,
-                   const struct sockaddr_in6 *from, struct msghdr *mh)
+static void rx_one(struct ra_service *s, const struct e6_nd_in *in, int ifindex)
 {
-    struct in6_pktinfo pi;
-    bool have_pi = false, have_hl = false;
-    int hl = 0;
-
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level != IPPROTO_IPV6)
-            continue;
-        if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            have_pi = true;
-        } else if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-            memcpy(&hl, CMSG_DATA(c), sizeof(hl));
-            have_hl = true;
-        }
-    }
-    if (!have_pi || !have_hl || hl < 0 || hl > 255) {
-        e6_count(s->rx, RX_NO_CMSG);
-        return;
-    }
-    struct ra_if *f = find_ifindex(s, (int)pi.ipi6_ifindex);
+    struct ra_if *f = find_ifindex(s, ifindex);
     if (!f) {
         e6_count(s->rx, RX_UNKNOWN_IF);
         return;
     }
-    struct e6_nd_in in = {
-        .src = from->sin6_addr,
-        .dst = pi.ipi6_addr,
-        .hop_limit = (uint8_t)hl,
-        .icmp = buf,
-        .len = len,
-    };
-    enum e6_nd_reject r = e6_nd_parse(&in, s->msg);
+    enum e6_nd_reject r = e6_nd_parse(in, s->msg);
     if (r != E6_ND_OK) {
         e6_count(s->rx, r < E6_ND_R__COUNT ? (size_t)r : RX_UNEXPECTED);
         char a[E6_ADDRSTRLEN];
         e6_log_rl(&s->rx_rl, E6_LOG_DEBUG, "ra %s: dropped ND message from %s: %s", f->cfg->name,
-                  e6_addr_format(&in.src, a, sizeof(a)), e6_nd_reject_name(r));
+                  e6_addr_format(&in->src, a, sizeof(a)), e6_nd_reject_name(r));
         return;
     }
     uint64_t now = now_ms(s);
     if (s->msg->type == E6_ND_RS) {
         e6_count(s->rx, E6_ND_OK);
-        ra_engine_on_rs(f->eng, &in.src, now);
+        ra_engine_on_rs(f->eng, &in->src, now);
     } else if (s->msg->type == E6_ND_RA) {
-        if (f->link.have_linklocal && e6_addr_equal(&in.src, &f->link.linklocal)) {
+        if (f->link.have_linklocal && e6_addr_equal(&in->src, &f->link.linklocal)) {
             e6_count(s->rx, RX_OWN);
             return;
         }
         e6_count(s->rx, E6_ND_OK);
         struct e6_strbuf rep = E6_STRBUF_INIT;
         rep.max = 8192;
-        ra_engine_on_ra(f->eng, &in.src, s->msg, &rep, now);
+        ra_engine_on_ra(f->eng, &in->src, s->msg, &rep, now);
         log_report(f, &rep);
         e6_strbuf_free(&rep);
     } else {
@@ -701,39 +619,25 @@ static void rx_ready(struct e6_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct ra_service *s = arg;
     for (int i = 0; i < RX_BATCH; i++) {
-        struct sockaddr_in6 from;
-        union {
-            struct cmsghdr h;
-            char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + 64];
-        } cm;
-        struct iovec iov = {.iov_base = s->buf, .iov_len = RX_BUF};
-        struct msghdr mh = {
-            .msg_name = &from,
-            .msg_namelen = sizeof(from),
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = cm.b,
-            .msg_controllen = sizeof(cm.b),
-        };
-        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                e6_count(s->rx, RX_READ_ERRORS);
-                e6_log_rl(&s->rx_rl, E6_LOG_WARNING, "ra: ICMPv6 socket: %s", strerror(errno));
-            }
+        struct e6_nd_in in;
+        int ifindex;
+        switch (e6_icmp6_recv(fd, s->buf, RX_BUF, &in, &ifindex)) {
+        case E6_ICMP6_RX_OK:
+            rx_one(s, &in, ifindex);
+            break;
+        case E6_ICMP6_RX_AGAIN:
             return;
-        }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-            e6_count(s->rx, mh.msg_flags & MSG_TRUNC ? RX_TRUNCATED : RX_NO_CMSG);
-            continue;
-        }
-        if (mh.msg_namelen < sizeof(from) || from.sin6_family != AF_INET6) {
+        case E6_ICMP6_RX_ERROR:
+            e6_count(s->rx, RX_READ_ERRORS);
+            e6_log_rl(&s->rx_rl, E6_LOG_WARNING, "ra: ICMPv6 socket: %s", strerror(errno));
+            return;
+        case E6_ICMP6_RX_TRUNCATED:
+            e6_count(s->rx, RX_TRUNCATED);
+            break;
+        case E6_ICMP6_RX_NO_CMSG:
             e6_count(s->rx, RX_NO_CMSG);
-            continue;
+            break;
         }
-        rx_one(s, s->buf, (size_t)n, &from, &mh);
     }
 }
 
