@@ -161,28 +161,42 @@ static bool ra_ifname_ok(const char *n)
     return true;
 }
 
+/*
+ * The arguments of a per-interface view: "CMD", "CMD json", "CMD IFACE",
+ * "CMD IFACE json". false with why set when they are not that.
+ */
+static bool iface_view_args(const char *cmd, const char *arg, const char *arg2, const char **ifname,
+                            enum e6_view_format *fmt, char *why, size_t whylen)
+{
+    *fmt = E6_VIEW_TEXT;
+    *ifname = NULL;
+    if (arg2) {
+        if (strcmp(arg2, "json") != 0) {
+            snprintf(why, whylen, "bad argument '%s' to %s (expected: %s [IFACE] [json])", arg2,
+                     cmd, cmd);
+            return false;
+        }
+        *ifname = arg;
+        *fmt = E6_VIEW_JSON;
+    } else if (arg && strcmp(arg, "json") == 0) {
+        *fmt = E6_VIEW_JSON;
+    } else {
+        *ifname = arg;
+    }
+    if (*ifname && !ra_ifname_ok(*ifname)) {
+        snprintf(why, whylen, "'%.64s' is not an interface name", *ifname);
+        return false;
+    }
+    return true;
+}
+
 static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, struct e6_strbuf *body,
                    char *why, size_t whylen, uid_t peer)
 {
-    enum e6_view_format fmt = E6_VIEW_TEXT;
-    const char *ifname = NULL;
-    /* "ra", "ra json", "ra IFACE", "ra IFACE json" */
-    if (arg2) {
-        if (strcmp(arg2, "json") != 0) {
-            snprintf(why, whylen, "bad argument '%s' to ra (expected: ra [IFACE] [json])", arg2);
-            return false;
-        }
-        ifname = arg;
-        fmt = E6_VIEW_JSON;
-    } else if (arg && strcmp(arg, "json") == 0) {
-        fmt = E6_VIEW_JSON;
-    } else {
-        ifname = arg;
-    }
-    if (ifname && !ra_ifname_ok(ifname)) {
-        snprintf(why, whylen, "'%.64s' is not an interface name", ifname);
+    enum e6_view_format fmt;
+    const char *ifname;
+    if (!iface_view_args("ra", arg, arg2, &ifname, &fmt, why, whylen))
         return false;
-    }
     if (!s->d->ra) {
         snprintf(why, whylen, "router advertisements are not running");
         return false;
@@ -201,26 +215,10 @@ static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, stru
 static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg2,
                           struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
 {
-    enum e6_view_format fmt = E6_VIEW_TEXT;
-    const char *ifname = NULL;
-    /* "neighbors", "neighbors json", "neighbors IFACE", "neighbors IFACE json" */
-    if (arg2) {
-        if (strcmp(arg2, "json") != 0) {
-            snprintf(why, whylen,
-                     "bad argument '%s' to neighbors (expected: neighbors [IFACE] [json])", arg2);
-            return false;
-        }
-        ifname = arg;
-        fmt = E6_VIEW_JSON;
-    } else if (arg && strcmp(arg, "json") == 0) {
-        fmt = E6_VIEW_JSON;
-    } else {
-        ifname = arg;
-    }
-    if (ifname && !ra_ifname_ok(ifname)) {
-        snprintf(why, whylen, "'%.64s' is not an interface name", ifname);
+    enum e6_view_format fmt;
+    const char *ifname;
+    if (!iface_view_args("neighbors", arg, arg2, &ifname, &fmt, why, whylen))
         return false;
-    }
     if (!s->d->ndp) {
         snprintf(why, whylen, "the NDP proxy is not running");
         return false;
