@@ -32,6 +32,7 @@ struct ctl_server;
 struct e6_nl;
 struct ra_service;
 struct ndp_service;
+struct tun_service;
 
 /* How the process is stopping. */
 enum d6_stop {
@@ -54,6 +55,7 @@ struct d6_daemon {
     struct e6_ratelimit nl_rl;
     struct ra_service *ra;   /* the radv module's service */
     struct ndp_service *ndp; /* the ndppd module's service */
+    struct tun_service *tun; /* the tunnel module's service */
     enum d6_stop stop;
 
     char *cwd;         /* at start: relative paths are taken from here */
@@ -97,6 +99,9 @@ extern const struct d6_module_ops d6_radv_module_ops;
 
 /* The "ndppd" module (NDP proxy); self is a struct ndp_service. */
 extern const struct d6_module_ops d6_ndppd_module_ops;
+
+/* The "tunnel" module (6in4 tunnels); self is a struct tun_service. */
+extern const struct d6_module_ops d6_tunnel_module_ops;
 
 /* Counter names, indexed by enum d6_counter. */
 extern const char *const d6_counter_names[D6_COUNTER_COUNT];

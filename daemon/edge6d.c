@@ -30,6 +30,7 @@
 #include "daemon/privs.h"
 #include "ndppd/io.h"
 #include "radv/io.h"
+#include "tunnel/io.h"
 
 #define DEFAULT_PIDFILE E6_RUNDIR "/edge6d.pid"
 /* what the daemonised child sends its waiting parent once it is ready */
@@ -305,6 +306,20 @@ static void on_stop_deadline(struct e6_loop *loop, struct e6_timer *t, void *arg
 
 static void on_netlink(struct e6_loop *loop, int fd, uint32_t events, void *arg);
 
+/*
+ * The proxy's `tunnel NAME` rules ask the tunnel module: YES/NO from the
+ * tunnel's current client table, UNKNOWN when no 6in4 tunnel of that name
+ * runs (the proxy then falls back to the route).
+ */
+static enum ndp_verdict tunnel_member(void *arg, enum conf_proxy_method m, const char *tunnel,
+                                      const struct in6_addr *target)
+{
+    if (m != CONF_PROXY_TUNNEL || !tunnel || !arg)
+        return NDP_UNKNOWN;
+    int r = tun_service_member(arg, tunnel, target);
+    return r < 0 ? NDP_UNKNOWN : r ? NDP_YES : NDP_NO;
+}
+
 static void netlink_pause(struct d6_daemon *d, int err)
 {
     uint32_t ms = d->nl_retry_ms ? d->nl_retry_ms * 2 : NL_RETRY_MIN_MS;
@@ -482,10 +497,30 @@ static int run(const struct options *o, struct conf *conf)
         startup_error("cannot set up router advertisements: %s", strerror(-r));
         goto out;
     }
+    /* before the proxy: it asks the tunnels who their clients are, and the
+     * modules stop in reverse order */
+    const struct tun_service_env tun_env = {
+        .loop = env.loop,
+        .nl = env.nl,
+        .registry = env.registry,
+    };
+    r = tun_service_new(&d->tun, &tun_env);
+    if (r < 0 || (r = d6_modules_add(&d->modules, &d6_tunnel_module_ops, d->tun)) < 0) {
+        tun_service_free(d->tun);
+        d->tun = NULL;
+        startup_error("cannot set up the tunnels: %s", strerror(-r));
+        goto out;
+    }
+    /* /dev/net/tun may be root's only: open what the tunnels need now */
+    r = tun_service_preopen(d->tun, d->conf);
+    if (r < 0)
+        e6_debug("cannot open /dev/net/tun before dropping privileges: %s", strerror(-r));
     const struct ndp_service_env ndp_env = {
         .loop = env.loop,
         .nl = env.nl,
         .registry = env.registry,
+        .member = tunnel_member,
+        .member_arg = d->tun,
     };
     r = ndp_service_new(&d->ndp, &ndp_env);
     if (r < 0 || (r = d6_modules_add(&d->modules, &d6_ndppd_module_ops, d->ndp)) < 0) {
