@@ -59,7 +59,8 @@ done
 # --- each destination goes to its own client only
 tun_tool_bg capa "${TUN_HOME[a]}" count --iface wan0 --v4-proto 41 --duration 2
 tun_tool_bg capb "${TUN_HOME[b]}" count --iface wan0 --v4-proto 41 --duration 2
-wait_for 5 "captures ready" grep -q ready "$E6_WORK/capa.log" "$E6_WORK/capb.log"
+wait_for 5 "capture on home a ready" grep -q ready "$E6_WORK/capa.log"
+wait_for 5 "capture on home b ready" grep -q ready "$E6_WORK/capb.log"
 nsx "$TUN_INET" ping -6 -n -q -c 5 -i 0.1 -W 1 "$lb" >/dev/null 2>&1
 wait_for 10 "captures done" grep -q '"count"' "$E6_WORK/capa.log"
 wait_for 10 "captures done" grep -q '"count"' "$E6_WORK/capb.log"
