@@ -214,30 +214,71 @@ cmd_check() {
 
 # --- demo ------------------------------------------------------------------
 
+# demo_conf DIR vps|home: the embedded configs of the lab, one per edge6d
+# (the example's two roles, conf/edge6d.conf, with the lab's addresses)
 demo_conf() {
-    # embedded default config for the lab; grows as features land
     cat <<EOF
-# edge6 demo: a VPS fronting 2001:db8:9:10::/64 on eth0 (see README); the
-# part 2001:db8:9:10:1::/80 lives behind it on lan0
+# edge6 demo, role "$2" (see conf/edge6d.conf for every key)
 user = "nobody"
-control-socket = "$1/run/edge6d.sock"
-state-directory = "$1/state"
+control-socket = "$1/run/$2.sock"
+state-directory = "$1/state/$2"
 log-level = "info"
+EOF
+    case $2 in
+    vps)
+        cat <<'EOF'
 
-interface lan0 {                  # Router Advertisements: hosts on lan0 get a default route
-    rdnss { servers = { "auto" } }
-}
-
-proxy eth0 {                      # NDP proxy: answer the provider's router ...
-    rule 2001:db8:9:10:1::/80 {   # ... for addresses confirmed on lan0
-        method = iface
-        iface = lan0
+# The provider routes 2001:db8:9:10::/64 to eth0 and solicits every address
+# of it: answer for what the tunnel's client owns, never for our own ::1.
+proxy eth0 {
+    rule 2001:db8:9:10::/64 {
+        method = tunnel
+        tunnel = tun-home
     }
-    rule 2001:db8:9:10::1/128 {   # the VPS's own address: the kernel answers
+    rule 2001:db8:9:10::1/128 {
         method = exclude
     }
 }
+
+# 6in4 server (protocol 41 over IPv4): the home router is its client.
+tunnel tun-home {
+    type = 6in4
+    mode = server
+    local = 192.0.2.1
+    client home {
+        remote = 203.0.113.2
+        client-address = "2001:db8:9:1::2/64"
+        routed-prefixes = { "2001:db8:9:10::/64" }
+    }
+}
 EOF
+        ;;
+    home)
+        cat <<'EOF'
+
+# The client end: the VPS's routed /64 and the default route come through it.
+tunnel tun-vps {
+    type = 6in4
+    mode = client
+    local = 203.0.113.2
+    remote = 192.0.2.1
+    client-address = "2001:db8:9:1::2/64"
+    default-route = yes
+}
+
+# Router Advertisements on the LAN: SLAAC in the routed /64, the tunnel's
+# MTU, this router as DNS resolver.
+interface lan0 {
+    mtu = 1480
+    prefix 2001:db8:9:10::/64 {
+    }
+    rdnss {
+        servers = { "auto" }
+    }
+}
+EOF
+        ;;
+    esac
 }
 
 # run a command in a demo namespace, showing it
@@ -248,87 +289,136 @@ demo_run() {
     ip netns exec "$n" "$@"
 }
 
+# demo_wait SECONDS CMD...: poll CMD every 0.2 s
+demo_wait() {
+    local i
+    for i in $(seq $(($1 * 5))); do
+        "${@:2}" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# demo_link NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up
+demo_link() {
+    ip link add "e6x$$" type veth peer name "e6y$$"
+    ip link set "e6x$$" netns "$1" name "$2"
+    ip link set "e6y$$" netns "$3" name "$4"
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+}
+
 cmd_demo() {
     need_root demo
-    install_deps "${BUILD_DEPS[@]}" iproute2 iputils-ping python3 ndisc6
+    install_deps "${BUILD_DEPS[@]}" iproute2 iputils-ping python3 ndisc6 iperf3
     autogen
     say "build"
     build build-gcc || die "build failed"
     local d6="$top/build-gcc/daemon/edge6d" ctl="$top/build-gcc/daemon/edge6ctl"
-    local ns="vps-e6demo-$$" up="up-e6demo-$$" lan="lan-e6demo-$$" work n i
+    local inet="inet-e6demo-$$" up="up-e6demo-$$" vps="vps-e6demo-$$" home="home-e6demo-$$"
+    local lan="lan-e6demo-$$" all work n i lanaddr pid_vps pid_home
+    all="$inet $up $vps $home $lan"
     work=$(mktemp -d /tmp/e6demo.XXXXXX)
     chmod 755 "$work"
     # like systemd's StateDirectory= and RuntimeDirectory=: owned by the user
     # edge6d drops to, so it can replace and remove its socket
-    mkdir -p "$work/state" "$work/run"
-    chown nobody "$work/state" "$work/run"
+    mkdir -p "$work/state/vps" "$work/state/home" "$work/run"
+    chown nobody "$work/state/vps" "$work/state/home" "$work/run"
     # shellcheck disable=SC2064
-    trap "for n in $ns $up $lan; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; for n in $ns $up $lan; do ip netns del \$n 2>/dev/null; done; rm -rf $work" EXIT
-    say "lab: up (the provider's router) --eth0-- vps (edge6d) --lan0-- lan (a host behind it)"
-    for n in "$ns" "$up" "$lan"; do
+    trap "for n in $all; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; for n in $all; do ip netns pids \$n 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del \$n 2>/dev/null; done; rm -rf $work" EXIT
+    say "lab: inet --- up (the provider's router) ---eth0--- vps (edge6d: NDP proxy + 6in4 server)"
+    echo "    ===IPv4 only=== home (edge6d: 6in4 client + RA on lan0) ---lan0--- lan (a host, SLAAC)"
+    for n in $all; do
         ip netns add "$n"
         ip -n "$n" link set lo up
-        ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+        ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+            net.ipv6.conf.default.accept_ra=0
     done
-    ip link add "e6d$$" type veth peer name "e6u$$"
-    ip link set "e6d$$" netns "$ns" name eth0
-    ip link set "e6u$$" netns "$up" name eth0
-    ip link add "e6l$$" type veth peer name "e6h$$"
-    ip link set "e6l$$" netns "$ns" name lan0
-    ip link set "e6h$$" netns "$lan" name eth0
-    ip netns exec "$lan" sysctl -qw net.ipv6.conf.eth0.accept_ra=2
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lan0 up
-    ip -n "$up" link set eth0 up
-    ip -n "$lan" link set eth0 up
-    # the provider believes the whole /64 is on eth0, so it solicits every address
+    demo_link "$inet" eth0 "$up" eth1
+    demo_link "$up" eth0 "$vps" eth0
+    demo_link "$vps" wan0 "$home" wan0
+    demo_link "$home" lan0 "$lan" eth0
+    # the internet host and the provider's router, which believes the whole
+    # /64 is on its eth0 and so solicits every address of it
+    ip -n "$inet" -6 addr add 2001:db8:ffff::10/64 dev eth0 nodad
+    ip -n "$inet" -6 route add default via 2001:db8:ffff::1
+    ip -n "$up" -6 addr add 2001:db8:ffff::1/64 dev eth1 nodad
     ip -n "$up" -6 addr add 2001:db8:9:10::fffe/64 dev eth0 nodad
-    ip -n "$ns" -6 addr add 2001:db8:9:10::1/64 dev eth0 nodad
-    ip -n "$ns" -6 route add default via 2001:db8:9:10::fffe dev eth0
-    ip -n "$ns" -6 route add 2001:db8:9:10:1::/80 dev lan0
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
-    # the LAN host: a static address in the part behind the VPS, its router from our RAs
-    ip -n "$lan" -6 addr add 2001:db8:9:10:1::10/80 dev eth0 nodad
-    demo_conf "$work" >"$work/edge6d.conf"
-    echo "--- configuration ($work/edge6d.conf)"
-    cat "$work/edge6d.conf"
-    say "edge6d -t"
-    "$d6" -t -c "$work/edge6d.conf"
-    say "starting edge6d in vps"
-    ip netns exec "$ns" "$d6" -f -c "$work/edge6d.conf" >"$work/edge6d.log" 2>&1 &
-    for i in $(seq 50); do
-        ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" status >/dev/null 2>&1 && break
-        sleep 0.1
+    ip netns exec "$up" sysctl -qw net.ipv6.conf.all.forwarding=1
+    # the VPS: its own address, its IPv4 side, forwarding on
+    ip -n "$vps" -6 addr add 2001:db8:9:10::1/128 dev eth0 nodad
+    ip -n "$vps" -6 route add 2001:db8:9:10::fffe dev eth0
+    ip -n "$vps" -6 route add default via 2001:db8:9:10::fffe dev eth0
+    ip netns exec "$vps" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.wan0.disable_ipv6=1
+    ip -n "$vps" addr add 192.0.2.1/24 dev wan0
+    ip -n "$vps" route add 203.0.113.2/32 dev wan0
+    # the home router: IPv4 only on wan0, the routed /64 on lan0
+    ip netns exec "$home" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.wan0.disable_ipv6=1
+    ip -n "$home" addr add 203.0.113.2/24 dev wan0
+    ip -n "$home" route add 192.0.2.1/32 dev wan0
+    ip -n "$home" -6 route add 2001:db8:9:10::/64 dev lan0
+    # the LAN host: a plain host that listens to Router Advertisements
+    ip netns exec "$lan" sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+    for n in vps home; do
+        demo_conf "$work" $n >"$work/$n.conf"
+        echo "--- configuration of $n ($work/$n.conf)"
+        cat "$work/$n.conf"
+        say "edge6d -t ($n)"
+        "$d6" -t -c "$work/$n.conf" || die "$n: configuration refused"
     done
-    say "the LAN host learns its default router from edge6d's Router Advertisement"
-    for i in $(seq 50); do
-        ip -n "$lan" -6 route show default | grep -q 'proto ra' && break
-        sleep 0.2
-    done
+    say "starting edge6d in vps and in home"
+    ip netns exec "$vps" "$d6" -f -c "$work/vps.conf" >"$work/vps.log" 2>&1 &
+    pid_vps=$!
+    ip netns exec "$home" "$d6" -f -c "$work/home.conf" >"$work/home.log" 2>&1 &
+    pid_home=$!
+    demo_wait 10 ip netns exec "$vps" "$ctl" -s "$work/run/vps.sock" status
+    demo_wait 10 ip netns exec "$home" "$ctl" -s "$work/run/home.sock" status
+    say "the tunnel is up: home reaches the VPS's end of the link (2001:db8:9:1::1) through it"
+    demo_wait 10 ip netns exec "$home" ping -6 -c 1 -W 1 2001:db8:9:1::1
+    demo_run "$home" ping -6 -n -c 2 -i 0.3 -W 2 2001:db8:9:1::1 || true
+    demo_run "$vps" ip -6 route show dev tun-home
+    demo_run "$home" ip -6 route show dev tun-vps
+    say "the LAN host configured itself from home's Router Advertisement (SLAAC, MTU, DNS)"
+    demo_wait 15 sh -c "ip -n $lan -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:9:10:'"
+    demo_run "$lan" ip -6 addr show dev eth0 scope global
     demo_run "$lan" ip -6 route show default
-    say "the provider's router pings the LAN host: edge6d probes lan0, then answers on eth0"
-    demo_run "$up" ping -6 -c 3 -i 0.3 -W 2 2001:db8:9:10:1::10 || true
-    demo_run "$up" ip -6 neigh show 2001:db8:9:10:1::10
-    say "an address of the /80 where no host lives gets no answer (ndisc6 gives up)"
-    demo_run "$up" ndisc6 -1 -r 2 -w 500 2001:db8:9:10:1::99 eth0 || true
-    say "edge6ctl neighbors: the proxy's sessions"
-    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" neighbors || true
-    say "edge6ctl status"
-    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" status
-    say "edge6ctl counters"
-    demo_run "$ns" "$ctl" -s "$work/run/edge6d.sock" counters
+    demo_run "$lan" cat /proc/sys/net/ipv6/conf/eth0/mtu
+    demo_run "$lan" rdisc6 -1 eth0 | grep -E 'MTU|Prefix|Recursive' || true
+    lanaddr=$(ip -n "$lan" -6 -o addr show dev eth0 scope global | awk '{sub("/.*", "", $4); print $4; exit}')
+    say "the internet host pings the LAN host ($lanaddr)"
+    echo "    the provider's router asks for it on its eth0, edge6d answers (the address is in"
+    echo "    the tunnel client's routed prefix), and the VPS carries it through the tunnel"
+    demo_run "$inet" ping -6 -n -c 3 -i 0.3 -W 2 "$lanaddr" || true
+    demo_run "$up" ip -6 neigh show "$lanaddr"
+    echo "(the VPS's eth0 is $(ip netns exec "$vps" cat /sys/class/net/eth0/address))"
+    say "and back: the LAN host pings the internet host"
+    demo_run "$lan" ping -6 -n -c 3 -i 0.3 -W 2 2001:db8:ffff::10 || true
+    say "a short TCP transfer through the tunnel (iperf3, 2 s, LAN host -> internet host)"
+    ip netns exec "$inet" iperf3 -s -1 -B 2001:db8:ffff::10 >/dev/null 2>&1 &
+    demo_wait 5 sh -c "ip netns exec $inet ss -ltn | grep -q ':5201'"
+    demo_run "$lan" iperf3 -c 2001:db8:ffff::10 -t 2 -f m | grep -E 'sender|receiver' || true
+    say "edge6ctl status (vps): the tunnel, its client and its counters"
+    demo_run "$vps" "$ctl" -s "$work/run/vps.sock" status || true
+    say "edge6ctl status (home): its end of the tunnel"
+    demo_run "$home" "$ctl" -s "$work/run/home.sock" status | sed -n '/^6in4 tunnels/,/^$/p' || true
+    say "edge6ctl counters (vps), the tunnel's"
+    demo_run "$vps" "$ctl" -s "$work/run/vps.sock" counters | awk 'NR == 1 || $1 == "module" || $1 == "tunnel"' || true
     say "a bad reload is refused and the old configuration stays in force"
-    echo "bogus-key = 1" >>"$work/edge6d.conf"
-    ip netns exec "$ns" "$ctl" -s "$work/run/edge6d.sock" reload || true
-    say "process credentials (only CAP_NET_ADMIN and CAP_NET_RAW remain)"
-    local pid
-    pid=$(ip netns pids "$ns" | head -1)
-    grep -E '^(Uid|CapEff|CapBnd):' "/proc/$pid/status"
-    say "stopping (SIGTERM): final Router Advertisements, then exit"
-    kill -TERM "$pid"
-    wait 2>/dev/null
-    echo "--- edge6d log"
-    cat "$work/edge6d.log"
+    cp "$work/vps.conf" "$work/vps.conf.good"
+    echo "bogus-key = 1" >>"$work/vps.conf"
+    demo_run "$vps" "$ctl" -s "$work/run/vps.sock" reload || true
+    cp "$work/vps.conf.good" "$work/vps.conf"
+    demo_run "$lan" ping -6 -n -c 1 -W 2 2001:db8:ffff::10 | grep 'bytes from' || true
+    say "process credentials of the VPS's edge6d (only CAP_NET_ADMIN and CAP_NET_RAW remain)"
+    grep -E '^(Uid|CapEff|CapBnd):' "/proc/$(ip netns pids "$vps" | head -1)/status" || true
+    say "stopping both (SIGTERM): home sends its final Router Advertisements, both remove their tunnels"
+    for i in $(ip netns pids "$vps") $(ip netns pids "$home"); do kill -TERM "$i" 2>/dev/null; done
+    wait "$pid_vps" "$pid_home" 2>/dev/null
+    demo_run "$vps" ip link show dev tun-home 2>&1 || true
+    for n in vps home; do
+        echo "--- edge6d log ($n)"
+        cat "$work/$n.log"
+    done
 }
 
 case "${1:-}" in
