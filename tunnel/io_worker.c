@@ -255,6 +255,15 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
     return n == TUN_BATCH;
 }
 
+/* ICMPv4 type 3 code 4 (the raw socket hands us the IPv4 header first) */
+static bool is_frag_needed(const uint8_t *p, size_t len)
+{
+    if (len < 20 || p[0] >> 4 != 4)
+        return false;
+    size_t ihl = (size_t)(p[0] & 0x0f) * 4;
+    return ihl >= 20 && len >= ihl + 2 && p[ihl] == 3 && p[ihl + 1] == 4;
+}
+
 /* ICMPv4 errors about our encapsulated packets (RFC 4213 3.4) */
 static bool icmp_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
 {
@@ -279,8 +288,9 @@ static bool icmp_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbu
         } else {
             cnt_add(w, TC_ICMP4_IGNORED, 1);
         }
-    }
-    /* anything else on this socket (other ICMPv4) is not ours to count */
+    } else if (is_frag_needed(b->pkt[0], (size_t)r))
+        cnt_add(w, TC_ICMP4_IGNORED, 1); /* about someone else's packet */
+    /* any other ICMPv4 on this socket is not ours to count */
     atomic_fetch_add(&w->seq, 1);
     return true;
 }
