@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <net/if_arp.h>
 #include <linux/if_tun.h>
@@ -47,6 +48,7 @@ const char *const tun_counter_names[TC__COUNT] = {
     [TC_PTB_RELAYED] = "ptb_relayed",
     [TC_ICMP4_IGNORED] = "icmp4_ignored",
     [TC_SEND_ERRORS] = "send_errors",
+    [TC_SENT_FRAGMENTABLE] = "sent_df_clear",
     [TC_TUN_ERRORS] = "tun_write_errors",
     [TC_RX_TRUNCATED] = "rx_truncated",
 #define DN(i) [TC_DROP_BASE + (i)] = drop_names[i]
@@ -889,6 +891,8 @@ static void tunnel_free(struct tun_tunnel *t)
         close(t->fast.rawfd);
     if (t->fast.icmpfd >= 0)
         close(t->fast.icmpfd);
+    if (t->fast.fragfd >= 0)
+        close(t->fast.fragfd);
     /* the TUN is not persistent: the interface goes with its last queue */
     for (unsigned q = 0; q < t->n_queues; q++)
         if (t->tunfd[q] >= 0)
@@ -954,6 +958,33 @@ static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t err
     return 0;
 }
 
+/*
+ * mtu-discovery = dynamic: the second protocol-41 socket, DF clear, that
+ * carries packets of at most 1280 bytes when a path MTU learnt from an
+ * ICMPv4 (real or forged) would refuse them. It only sends: a drop-all
+ * filter keeps the kernel from queueing every received packet on it too.
+ */
+static int open_fragfd(struct tun_tunnel *t, char *err, size_t errlen)
+{
+    static struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+    struct sock_fprog prog = {.len = 1, .filter = drop_all};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = t->local};
+    int ttl = (int)t->ttl, pmtu = IP_PMTUDISC_DONT, r;
+
+    t->fast.fragfd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
+    if (t->fast.fragfd < 0 ||
+        setsockopt(t->fast.fragfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+        bind(t->fast.fragfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        setsockopt(t->fast.fragfd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
+        setsockopt(t->fast.fragfd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0) {
+        r = -errno;
+        snprintf(err, errlen, "tunnel %s: the DF-clear protocol-41 socket: %s", t->name,
+                 strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
 static int open_sockets(struct tun_tunnel *t, char *err, size_t errlen)
 {
     char a[INET_ADDRSTRLEN];
@@ -1003,6 +1034,8 @@ static int open_sockets(struct tun_tunnel *t, char *err, size_t errlen)
         snprintf(err, errlen, "tunnel %s: ICMPv4 filter: %s", t->name, strerror(-r));
         return r;
     }
+    if (t->pmtu == CONF_PMTU_DYNAMIC)
+        return open_fragfd(t, err, errlen);
     return 0;
 }
 
@@ -1044,7 +1077,7 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
         return -ENOMEM;
     }
     t->s = s;
-    t->fast.rawfd = t->fast.icmpfd = -1;
+    t->fast.rawfd = t->fast.icmpfd = t->fast.fragfd = -1;
     for (unsigned q = 0; q < TUN_MAX_QUEUES; q++) {
         t->tunfd[q] = -1;
         t->enc[q] = (struct tun_worker){

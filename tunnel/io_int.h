@@ -46,13 +46,14 @@ enum tun_counter {
     TC_ENCAP_BYTES,
     TC_DECAP_PACKETS,
     TC_DECAP_BYTES,
-    TC_PTB_SENT,      /* Packet Too Big written into the TUN (too big for a client) */
-    TC_PTB_RELAYED,   /* ICMPv4 fragmentation needed turned into a Packet Too Big */
-    TC_ICMP4_IGNORED, /* ICMPv4 not about one of our packets, or no inner source */
-    TC_SEND_ERRORS,   /* sendmmsg refused a packet (EMSGSIZE, ENOBUFS ...) */
-    TC_TUN_ERRORS,    /* a write into the TUN failed */
-    TC_RX_TRUNCATED,  /* a protocol-41 packet larger than a slot */
-    TC_DROP_BASE,     /* + enum tun_drop (TUN_OK unused) */
+    TC_PTB_SENT,          /* Packet Too Big written into the TUN (too big for a client) */
+    TC_PTB_RELAYED,       /* ICMPv4 fragmentation needed turned into a Packet Too Big */
+    TC_ICMP4_IGNORED,     /* ICMPv4 not about one of our packets, or no inner source */
+    TC_SEND_ERRORS,       /* sendmmsg refused a packet (EMSGSIZE, ENOBUFS ...) */
+    TC_SENT_FRAGMENTABLE, /* <= 1280 bytes the path MTU refused, sent with DF clear */
+    TC_TUN_ERRORS,        /* a write into the TUN failed */
+    TC_RX_TRUNCATED,      /* a protocol-41 packet larger than a slot */
+    TC_DROP_BASE,         /* + enum tun_drop (TUN_OK unused) */
     TC__COUNT = TC_DROP_BASE + TUN_D__COUNT,
 };
 extern const char *const tun_counter_names[TC__COUNT];
@@ -111,6 +112,10 @@ struct tun_tunnel_fast {
     _Atomic(struct tun_snap *) snap;
     int rawfd;  /* protocol 41 */
     int icmpfd; /* ICMPv4, -1 when none */
+    /* mtu-discovery = dynamic only (else -1): protocol 41 with DF clear, send
+     * only, for packets of at most 1280 bytes a shrunken path MTU refuses:
+     * the IPv6 minimum MTU must cross, fragmented by IPv4 (RFC 4213 3.2) */
+    int fragfd;
 };
 
 /* io_worker.c */

@@ -115,6 +115,18 @@ static void pmtu_exceeded(struct tun_worker *w, struct wbuf *b, const struct tun
     }
 }
 
+static void count_sent(struct tun_worker *w, struct wbuf *b, const struct tun_snap *s, size_t i)
+{
+    size_t len = b->iov[i].iov_len;
+    cnt_add(w, TC_ENCAP_PACKETS, 1);
+    cnt_add(w, TC_ENCAP_BYTES, len);
+    struct tun_cstat *cs = cstat_of(s, b->who[i]);
+    if (cs) {
+        cstat_add(&cs->pkts_out, 1);
+        cstat_add(&cs->bytes_out, len);
+    }
+}
+
 static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b,
                        const struct tun_snap *s, size_t m)
 {
@@ -127,6 +139,14 @@ static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct w
             /* the first message was refused (EMSGSIZE when a dynamic PMTU
              * shrank, ENOBUFS, EAGAIN on a full queue): drop it, go on */
             int e = errno;
+            /* an IPv6 link must carry 1280 bytes: those go with DF clear */
+            if (e == EMSGSIZE && f->fragfd >= 0 && b->iov[done].iov_len <= 1280 &&
+                sendmsg(f->fragfd, &b->msg[done].msg_hdr, MSG_DONTWAIT) >= 0) {
+                cnt_add(w, TC_SENT_FRAGMENTABLE, 1);
+                count_sent(w, b, s, done);
+                done++;
+                continue;
+            }
             cnt_add(w, TC_SEND_ERRORS, 1);
             struct tun_cstat *cs = cstat_of(s, b->who[done]);
             if (cs)
@@ -136,16 +156,8 @@ static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct w
             done++;
             continue;
         }
-        for (size_t i = done; i < done + (size_t)r; i++) {
-            size_t len = b->iov[i].iov_len;
-            cnt_add(w, TC_ENCAP_PACKETS, 1);
-            cnt_add(w, TC_ENCAP_BYTES, len);
-            struct tun_cstat *cs = cstat_of(s, b->who[i]);
-            if (cs) {
-                cstat_add(&cs->pkts_out, 1);
-                cstat_add(&cs->bytes_out, len);
-            }
-        }
+        for (size_t i = done; i < done + (size_t)r; i++)
+            count_sent(w, b, s, i);
         done += (size_t)r;
     }
 }

@@ -143,7 +143,7 @@ assert_eq() {
 
 # assert_match WHAT REGEX TEXT: TEXT must match the extended REGEX.
 assert_match() {
-    if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else
+    if grep -Eq -- "$2" <<<"$3"; then ok "$1"; else
         fail "$1: /$2/ not found in:"
         printf '%s\n' "$3" | sed 's/^/    | /' >&2
     fi
@@ -151,7 +151,7 @@ assert_match() {
 
 # assert_nomatch WHAT REGEX TEXT
 assert_nomatch() {
-    if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+    if grep -Eq -- "$2" <<<"$3"; then
         fail "$1: /$2/ unexpectedly found in:"
         printf '%s\n' "$3" | sed 's/^/    | /' >&2
     else ok "$1"; fi
