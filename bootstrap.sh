@@ -114,7 +114,8 @@ netns_tests() {
     local dir=$1
     # the netns test binaries are check_PROGRAMS: make sure they are built
     (cd "$top/$dir" && make -j"$JOBS" check TESTS= >/dev/null 2>&1)
-    E6_BUILDDIR="$top/$dir" "$top/tests/netns/run.sh"
+    # two at a time: most of a netns test is waiting on the kernel and on timers
+    E6_NETNS_JOBS=${E6_NETNS_JOBS:-2} E6_BUILDDIR="$top/$dir" "$top/tests/netns/run.sh"
 }
 
 fuzz_run() {
