@@ -208,6 +208,14 @@ e6d_stop_sig() {
 # e6d_stop NAME [SECONDS]: e6d_stop_sig NAME TERM [SECONDS]
 e6d_stop() { e6d_stop_sig "$1" TERM "${2:-12}"; }
 
+# e6_san_build: true when $EDGE6D is a sanitizer build (gcc links libasan
+# dynamically, clang statically). grep without -q: an early exit would
+# SIGPIPE nm and fail the pipefail pipeline.
+e6_san_build() {
+    ldd "$EDGE6D" 2>/dev/null | grep libasan >/dev/null ||
+        nm "$EDGE6D" 2>/dev/null | grep ' __asan_init$' >/dev/null
+}
+
 # san_check FILE...: fail on AddressSanitizer/LeakSanitizer/UBSan reports.
 # e6_done runs it on every log of the test as well.
 san_check() {

@@ -68,7 +68,7 @@ else
 fi
 # a sanitizer build holds freed memory back (ASan's quarantine, shadow
 # memory): its RSS says nothing about edge6d's
-if ldd "$EDGE6D" 2>/dev/null | grep -q 'libasan'; then
+if e6_san_build; then
     SAN_BUILD=1
     e6_log "VmRSS not judged: $EDGE6D is a sanitizer build"
 else

@@ -123,8 +123,7 @@ assert_eq "no_new_privs is set" 1 "$(awk '/^NoNewPrivs:/ {print $2}' "$status")"
 # After setuid the kernel marks the process non-dumpable, which keeps other
 # processes of the run user from ptracing it; /proc/PID then belongs to
 # root. Only sanitizer builds set it back (LeakSanitizer needs it).
-# (grep without -q: an early exit would SIGPIPE nm and fail the pipefail pipeline)
-if ldd "$EDGE6D" 2>/dev/null | grep libasan >/dev/null || nm "$EDGE6D" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
+if e6_san_build; then
     assert_eq "sanitizer build: dumpable again for LeakSanitizer" "$E6_RUN_USER" "$(stat -c %U "/proc/$pid/status")"
 else
     assert_eq "non-dumpable after the switch (/proc/PID owned by root)" root "$(stat -c %U "/proc/$pid/status")"
