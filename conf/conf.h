@@ -202,10 +202,13 @@ enum conf_tunnel_type {
     CONF_TUNNEL_6BED4,
 };
 
-/* 6in4 (RFC 4213): which end of the tunnel this box is */
+/* Which end of the tunnel this box is ("mode"): server|client for 6in4,
+ * router|peer for 6bed4 */
 enum conf_tunnel_mode {
-    CONF_TUN_SERVER, /* one TUN for every `client` block (tunnel-broker side, the VPS) */
-    CONF_TUN_CLIENT, /* one tunnel to `remote` (the home router) */
+    CONF_TUN_SERVER, /* 6in4: one TUN for every `client` block (tunnel-broker side, the VPS) */
+    CONF_TUN_CLIENT, /* 6in4: one tunnel to `remote` (the home router) */
+    CONF_TUN_ROUTER, /* 6bed4: serves peers on a /64 (the VPS) */
+    CONF_TUN_PEER,   /* 6bed4: one peer behind NAT, talking to `router` */
 };
 
 /* RFC 4213 3.2: a static tunnel MTU sends DF clear; dynamic sets DF and follows ICMPv4 */
@@ -234,21 +237,28 @@ struct conf_tunnel_client {
     unsigned mtu; /* 1280..the tunnel's mtu; 0 (default): the tunnel's */
 };
 
-/* tunnel NAME { type = 6in4|6bed4 ... } (6bed4 keys: the 6bed4 issue) */
+/* tunnel NAME { type = 6in4|6bed4 ... } */
 struct conf_tunnel {
     char *name; /* also the TUN interface name */
     unsigned line;
     enum conf_tunnel_type type;
 
+    /* both types */
+    enum conf_tunnel_mode mode; /* "mode", required: server|client (6in4), router|peer (6bed4) */
+    struct in_addr local;       /* "local": our IPv4 address. Required for 6in4 and a 6bed4
+                                   router (the address it listens on); a 6bed4 peer:
+                                   optional, INADDR_ANY when absent */
+    unsigned ttl;               /* outer IPv4 TTL 1..255 of data packets, default 64
+                                   (RFC 4213 3.3) */
+    unsigned mtu;               /* the TUN's MTU. 6in4: 1280..1480, default 1480 (RFC 4213
+                                   3.2); 6bed4: 1280 and nothing else (the only value the
+                                   reference peer and router use) */
+
     /* 6in4 */
-    enum conf_tunnel_mode mode; /* "mode = server|client", required for 6in4 */
-    struct in_addr local;       /* "local", required for 6in4: our IPv4 address */
-    unsigned ttl;               /* outer IPv4 TTL 1..255, default 64 (RFC 4213 3.3) */
-    unsigned mtu;               /* 1280..1480, default 1480 (RFC 4213 3.2): the TUN's MTU */
-    enum conf_pmtu pmtu;        /* "mtu-discovery = static|dynamic", default static */
-    enum conf_tristate kernel;  /* "kernel = auto|yes|no", default auto: a kernel sit device
-                                   when the kernel has one (yes: required), else userspace */
-    /* client mode only (refused in server mode) */
+    enum conf_pmtu pmtu;       /* "mtu-discovery = static|dynamic", default static */
+    enum conf_tristate kernel; /* "kernel = auto|yes|no", default auto: a kernel sit device
+                                  when the kernel has one (yes: required), else userspace */
+    /* client mode only (refused in server mode; default_route also 6bed4 peer mode) */
     struct in_addr remote;          /* required: the server's IPv4 */
     struct in6_addr client_address; /* "client-address" ADDR/LEN, required; ours */
     uint8_t client_plen;
@@ -257,6 +267,30 @@ struct conf_tunnel {
     /* server mode only: at least one */
     struct conf_tunnel_client *clients;
     size_t n_clients;
+
+    /* 6bed4 (draft-vanrein-6bed4; common/sixbed4.h). 6in4 keys are refused
+     * in a 6bed4 section and the other way round. */
+    uint16_t port; /* "port" 1..65535, default 25790: the router's UDP port (a router
+                      listens on it, a peer sends to it) */
+    /* router only */
+    struct e6_prefix prefix;  /* "prefix", required: the /64 the peers live in (L == 64,
+                                 host bits zero, global unicast) */
+    struct e6_prefix *routes; /* "routes" = { "P/L", ... }: offered to peers as RFC 4191
+                                 Route Information (L 0..128, not multicast, at most 16) */
+    size_t n_routes;
+    unsigned peers;        /* "peers" 0..1048576, default 16384: bound of the table of live
+                              peers (RS, keepalives, traffic); 0: no table, stateless (a
+                              6bed4 proxy rule then answers for every 6bed4 address) */
+    unsigned peer_timeout; /* "peer-timeout" seconds 10..86400, default 120: a peer silent
+                              that long is no longer live */
+    /* peer only */
+    struct in_addr router;  /* "router", required: the router's IPv4 (unicast) */
+    uint16_t local_port;    /* "local-port" 0..65535, default 0: a random port */
+    unsigned keepalive;     /* "keepalive" seconds 1..3600, default 30: an empty UDP
+                               datagram to the router keeps the NAT mapping open */
+    unsigned keepalive_ttl; /* "keepalive-ttl" 1..255, default 3: reaches the NAT, not the
+                               router */
+    /* default_route above: also a peer's ("default-route", default yes) */
 };
 
 struct conf {

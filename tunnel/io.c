@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "tunnel/io.h"
 #include "tunnel/io_int.h"
+#include "tunnel/tun_dev.h"
 
 /* ---- counter names --------------------------------------------------- */
 
@@ -143,20 +144,26 @@ static int add_name(const char ***v, size_t *n, const char *name)
     return 0;
 }
 
+/* a 6in4 tunnel (either end) and a 6bed4 router forward; a 6bed4 peer is a host */
+static bool routes_between(const struct conf_tunnel *t)
+{
+    return t->type == CONF_TUNNEL_6IN4 || t->mode == CONF_TUN_ROUTER;
+}
+
 int tun_routed_ifaces(const struct conf *c, const char ***out)
 {
     const char **v = NULL;
     size_t n = 0;
     int r = 0;
     *out = NULL;
-    size_t n6in4 = 0;
+    size_t routing = 0;
     for (size_t i = 0; i < c->n_tunnels; i++)
-        n6in4 += c->tunnels[i].type == CONF_TUNNEL_6IN4;
+        routing += routes_between(&c->tunnels[i]);
     /* without a tunnel the proxy's and radv's own checks speak for them */
-    if (n6in4 == 0)
+    if (routing == 0)
         return 0;
     for (size_t i = 0; i < c->n_tunnels && !r; i++)
-        if (c->tunnels[i].type == CONF_TUNNEL_6IN4)
+        if (routes_between(&c->tunnels[i]))
             r = add_name(&v, &n, c->tunnels[i].name);
     for (size_t i = 0; i < c->n_proxies && !r; i++)
         r = add_name(&v, &n, c->proxies[i].name);
@@ -187,7 +194,6 @@ bool tun_sysctl_path(const char *ifname, char *buf, size_t len)
  * tunnels where /dev/net/tun is root's only.
  */
 #define TUN_PREOPEN_SPARE_TUNNELS 2
-#define TUN_MAX_PREOPEN           64
 
 /* a second look at forwarding, once our new TUNs' netconf is in the cache */
 #define FWD_RECHECK_MS 1000
@@ -244,8 +250,7 @@ struct tun_service {
     bool manage_sysctls;
     unsigned queues; /* TUN queues (encap workers) per tunnel */
     /* /dev/net/tun opened before the privilege drop (tun_service_preopen) */
-    int spare[TUN_MAX_PREOPEN];
-    size_t n_spare;
+    struct tun_dev_spares spares;
     bool sit_warned;
     int sit; /* -2 not probed, -1 unknown, 0 absent, 1 present */
     char sit_why[160];
@@ -265,7 +270,6 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
     s->env = *env;
     s->sit = -2;
     e6_timer_init(&s->fwd_timer, fwd_recheck, s);
-    s->n_spare = 0;
     s->queues = env->queues;
     if (s->queues == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -906,56 +910,13 @@ static void tunnel_free(struct tun_tunnel *t)
     free(t);
 }
 
-/* queue q of the TUN: the first creates the interface, the others attach */
-static int open_queue(struct tun_tunnel *t, unsigned q, char *err, size_t errlen)
-{
-    struct tun_service *s = t->s;
-    if (s->n_spare) {
-        t->tunfd[q] = s->spare[--s->n_spare];
-    } else {
-        t->tunfd[q] = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    }
-    if (t->tunfd[q] < 0) {
-        int r = -errno;
-        snprintf(err, errlen, "tunnel %s: cannot open /dev/net/tun: %s%s", t->name, strerror(-r),
-                 r == -EACCES ? " (edge6d no longer runs as root and the device is not "
-                                "world-writable: make it mode 0666, as udev does, or restart "
-                                "edge6d so it opens what the new tunnels need before dropping "
-                                "privileges)"
-                              : "");
-        return r;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
-    if (ioctl(t->tunfd[q], TUNSETIFF, &ifr) < 0) {
-        int r = -errno;
-        snprintf(err, errlen, "tunnel %s: cannot create the TUN interface: %s%s", t->name,
-                 strerror(-r),
-                 r == -EBUSY || r == -EINVAL
-                     ? " (an interface of that name exists and is not a free multi-queue TUN)"
-                     : "");
-        return r;
-    }
-    return 0;
-}
-
 static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t errlen)
 {
-    for (unsigned q = 0; q < queues; q++) {
-        int r = open_queue(t, q, err, errlen);
-        t->n_queues = q + 1; /* counts the failed one too, for tunnel_free */
-        if (r < 0)
-            return r;
-    }
-    t->ifindex = (int)if_nametoindex(t->name);
-    if (t->ifindex <= 0) {
-        int r = -errno;
-        snprintf(err, errlen, "tunnel %s: TUN created but not found: %s", t->name, strerror(-r));
-        return r;
-    }
-    return 0;
+    const struct tun_dev_opts o = {.queues = queues};
+    int r = tun_dev_open(&t->s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen);
+    if (r == 0)
+        t->n_queues = queues;
+    return r;
 }
 
 /*
@@ -1046,11 +1007,7 @@ static int open_sockets(struct tun_tunnel *t, char *err, size_t errlen)
  */
 static void set_txqlen(struct tun_tunnel *t)
 {
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
-    ifr.ifr_qlen = TUN_TXQUEUELEN;
-    if (ioctl(t->fast.rawfd, SIOCSIFTXQLEN, &ifr) < 0)
+    if (!tun_dev_set_txqlen(t->name, TUN_TXQUEUELEN))
         e6_info("tunnel %s: cannot set the queue length to %d: %s (the default stays)", t->name,
                 TUN_TXQUEUELEN, strerror(errno));
 }
@@ -1212,16 +1169,7 @@ int tun_service_preopen(struct tun_service *s, const struct conf *c)
     size_t want = TUN_PREOPEN_SPARE_TUNNELS;
     for (size_t i = 0; i < c->n_tunnels; i++)
         want += c->tunnels[i].type == CONF_TUNNEL_6IN4;
-    want *= s->queues;
-    if (want > TUN_MAX_PREOPEN)
-        want = TUN_MAX_PREOPEN;
-    while (s->n_spare < want) {
-        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0)
-            return s->n_spare ? 0 : -errno; /* later opens may still work (mode 0666) */
-        s->spare[s->n_spare++] = fd;
-    }
-    return 0;
+    return tun_dev_preopen(&s->spares, want * s->queues);
 }
 
 int tun_service_start(struct tun_service *s, const struct conf *c, char *err, size_t errlen)
@@ -1300,8 +1248,7 @@ void tun_service_free(struct tun_service *s)
     if (!s)
         return;
     tun_service_stop(s);
-    while (s->n_spare)
-        close(s->spare[--s->n_spare]);
+    tun_dev_spares_close(&s->spares);
     fwd_clear(s);
     if (!s->env.registry)
         e6_counters_free(s->set);

@@ -152,10 +152,10 @@ int tun_want_build(const struct conf_tunnel *t, struct tun_addr_want **addrs, si
 
 /*
  * Names of the interfaces edge6d routes between for c when it has a 6in4
- * tunnel: every 6in4 tunnel, every proxy's upstream, every advertising
- * interface (their prefixes are routed through the tunnel), without
- * duplicates. Returns the count (0 without a 6in4 tunnel), -ENOMEM; *out
- * malloc'd, its strings point into c.
+ * tunnel or a 6bed4 router: every such tunnel, every proxy's upstream,
+ * every advertising interface (their prefixes are routed through the
+ * tunnel), without duplicates. Returns the count (0 without one), -ENOMEM;
+ * *out malloc'd, its strings point into c.
  */
 int tun_routed_ifaces(const struct conf *c, const char ***out);
 

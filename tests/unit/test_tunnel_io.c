@@ -156,13 +156,14 @@ static void test_routed_ifaces(void **state)
     /* advertising alone routes nothing */
     assert_int_equal(tun_routed_ifaces(&c, &v), 0);
 
-    struct conf_tunnel tu[2] = {
-        {.name = "bed0", .type = CONF_TUNNEL_6BED4},
+    struct conf_tunnel tu[3] = {
+        {.name = "bed0", .type = CONF_TUNNEL_6BED4, .mode = CONF_TUN_PEER},
         {.name = "tun6in4", .type = CONF_TUNNEL_6IN4},
+        {.name = "bedr", .type = CONF_TUNNEL_6BED4, .mode = CONF_TUN_ROUTER},
     };
     c.tunnels = tu;
     c.n_tunnels = 1;
-    /* a 6bed4 tunnel is not this module's */
+    /* a 6bed4 peer is a host: it routes nothing */
     assert_int_equal(tun_routed_ifaces(&c, &v), 0);
 
     c.n_tunnels = 2;
@@ -180,9 +181,17 @@ static void test_routed_ifaces(void **state)
     c.n_tunnels = 0;
     assert_int_equal(tun_routed_ifaces(&c, &v), 0);
     assert_null(v);
-    /* a 6bed4 tunnel with a proxy: still none of ours */
+    /* a 6bed4 peer with a proxy: still nothing routed */
     c.n_tunnels = 1;
     assert_int_equal(tun_routed_ifaces(&c, &v), 0);
+    /* a 6bed4 router forwards between its TUN and the upstream */
+    c.n_tunnels = 3;
+    n = tun_routed_ifaces(&c, &v);
+    assert_int_equal(n, 4);
+    assert_string_equal(v[0], "tun6in4");
+    assert_string_equal(v[1], "bedr");
+    assert_string_equal(v[2], "eth0");
+    free(v);
 }
 
 static void test_sysctl_path(void **state)

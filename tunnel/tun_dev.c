@@ -1,0 +1,130 @@
+/*
+ * tunnel/tun_dev: TUN descriptors and interfaces (see tun_dev.h).
+ */
+#include "config.h"
+
+/* glibc's net/if.h before any linux/ header: libc-compat then skips the duplicates */
+#include <net/if.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tunnel/tun_dev.h"
+
+static int tun_fd_new(void)
+{
+    return open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+}
+
+int tun_dev_preopen(struct tun_dev_spares *sp, size_t want)
+{
+    if (want > TUN_DEV_MAX_SPARES)
+        want = TUN_DEV_MAX_SPARES;
+    while (sp->n < want) {
+        int fd = tun_fd_new();
+        if (fd < 0)
+            return sp->n ? 0 : -errno; /* later opens may still work (mode 0666) */
+        sp->fd[sp->n++] = fd;
+    }
+    return 0;
+}
+
+void tun_dev_spares_close(struct tun_dev_spares *sp)
+{
+    while (sp->n)
+        close(sp->fd[--sp->n]);
+}
+
+/* queue q: the first creates the interface, the others attach to it */
+static int open_queue(struct tun_dev_spares *sp, const char *name, const struct tun_dev_opts *o,
+                      int *fd, char *err, size_t errlen)
+{
+    *fd = sp && sp->n ? sp->fd[--sp->n] : tun_fd_new();
+    if (*fd < 0) {
+        int r = -errno;
+        snprintf(err, errlen, "tunnel %s: cannot open /dev/net/tun: %s%s", name, strerror(-r),
+                 r == -EACCES ? " (edge6d no longer runs as root and the device is not "
+                                "world-writable: make it mode 0666, as udev does, or restart "
+                                "edge6d so it opens what the new tunnels need before dropping "
+                                "privileges)"
+                              : "");
+        return r;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (o->vnet_hdr ? IFF_VNET_HDR : 0);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (ioctl(*fd, TUNSETIFF, &ifr) < 0) {
+        int r = -errno;
+        snprintf(err, errlen, "tunnel %s: cannot create the TUN interface: %s%s", name,
+                 strerror(-r),
+                 r == -EBUSY || r == -EINVAL
+                     ? " (an interface of that name exists and is not a free multi-queue TUN)"
+                     : "");
+        return r;
+    }
+    if (o->vnet_hdr) {
+        int sz = (int)sizeof(struct virtio_net_hdr);
+        if (ioctl(*fd, TUNSETVNETHDRSZ, &sz) < 0 ||
+            ioctl(*fd, TUNSETOFFLOAD, (unsigned long)o->offload) < 0) {
+            int r = -errno;
+            snprintf(err, errlen, "tunnel %s: cannot set the TUN's offloads: %s", name,
+                     strerror(-r));
+            return r;
+        }
+    }
+    return 0;
+}
+
+int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_dev_opts *o,
+                 int *fds, int *ifindex, char *err, size_t errlen)
+{
+    int r = 0;
+    for (unsigned q = 0; q < o->queues; q++)
+        fds[q] = -1;
+    if (strlen(name) >= IFNAMSIZ) {
+        snprintf(err, errlen, "tunnel %s: name too long for an interface", name);
+        return -EINVAL;
+    }
+    for (unsigned q = 0; q < o->queues && r == 0; q++)
+        r = open_queue(sp, name, o, &fds[q], err, errlen);
+    if (r == 0) {
+        *ifindex = (int)if_nametoindex(name);
+        if (*ifindex <= 0) {
+            r = -errno;
+            snprintf(err, errlen, "tunnel %s: TUN created but not found: %s", name, strerror(-r));
+        }
+    }
+    if (r < 0) {
+        /* the interface is not persistent: it goes with its last queue */
+        for (unsigned q = 0; q < o->queues; q++) {
+            if (fds[q] >= 0)
+                close(fds[q]);
+            fds[q] = -1;
+        }
+    }
+    return r;
+}
+
+bool tun_dev_set_txqlen(const char *name, unsigned qlen)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    ifr.ifr_qlen = (int)qlen;
+    int r = ioctl(fd, SIOCSIFTXQLEN, &ifr);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r == 0;
+}

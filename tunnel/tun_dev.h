@@ -1,0 +1,52 @@
+/*
+ * tunnel/tun_dev: the TUN device itself, shared by the 6in4 and 6bed4
+ * shells: /dev/net/tun descriptors opened before the privilege drop
+ * (spares), the multi-queue interface made from them (optionally with a
+ * virtio_net_hdr before every packet and the kernel's offloads enabled),
+ * and its transmit queue length.
+ */
+#ifndef E6_TUNNEL_TUN_DEV_H
+#define E6_TUNNEL_TUN_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* /dev/net/tun descriptors one service keeps for later tunnels */
+#define TUN_DEV_MAX_SPARES 64
+
+struct tun_dev_spares {
+    int fd[TUN_DEV_MAX_SPARES];
+    size_t n;
+};
+
+/*
+ * Open /dev/net/tun until sp holds want descriptors (capped). 0, or
+ * -errno when none at all could be opened (a later open may still work
+ * when the device is world-writable).
+ */
+int tun_dev_preopen(struct tun_dev_spares *sp, size_t want);
+void tun_dev_spares_close(struct tun_dev_spares *sp);
+
+struct tun_dev_opts {
+    unsigned queues; /* 1..; IFF_MULTI_QUEUE always (so queues can be added later) */
+    /* IFF_VNET_HDR: every read and write starts with a struct virtio_net_hdr
+     * (sizeof == 10, set with TUNSETVNETHDRSZ) */
+    bool vnet_hdr;
+    /* TUNSETOFFLOAD flags (TUN_F_CSUM, TUN_F_TSO6 ...) when vnet_hdr; 0: none */
+    unsigned offload;
+};
+
+/*
+ * Create (or attach to a free multi-queue TUN of that name) interface
+ * `name`, one descriptor per queue into fds[0..queues-1], non-blocking,
+ * close-on-exec; a spare from sp is used first. *ifindex set. On failure
+ * every descriptor opened here is closed, fds[] are all -1, err says what
+ * went wrong (with a hint for EACCES and EBUSY) and -errno is returned.
+ */
+int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_dev_opts *o,
+                 int *fds, int *ifindex, char *err, size_t errlen);
+
+/* ip link set NAME txqueuelen QLEN; false (errno set) when refused */
+bool tun_dev_set_txqlen(const char *name, unsigned qlen);
+
+#endif
