@@ -201,9 +201,14 @@ struct tb4_peers {
     uint32_t timeout_ms;
     struct tb4_peer *oldest, *newest;
     uint64_t inserted, expired, evicted, refused;
+    /* entry memory: chunks allocated as the table grows to its bound, then
+     * recycled through free_list, so a touch never allocates once warm */
+    struct tb4_peer *free_list;
+    void *chunks;
+    size_t allocated;
 };
 
-/* bound >= 1. 0 or -errno. */
+/* bound >= 1, timeout_ms >= 1 (now_ms must never go backwards). 0 or -errno. */
 int tb4_peers_init(struct tb4_peers *p, size_t bound, uint32_t timeout_ms);
 void tb4_peers_destroy(struct tb4_peers *p);
 
