@@ -64,6 +64,12 @@ enum conf_key_kind {
        entries, each "P/L" without host bits, L at most .len_max, not
        multicast or link-local, no two overlapping */
     CONF_K_PREFIXLIST,
+    /* uint16_t at .offset: a UDP port, decimal .min ... .max */
+    CONF_K_PORT,
+    /* struct e6_prefix at .offset: "P/L" without host bits, L .min ... .max,
+       a global unicast prefix (not multicast, link-local or inside ::/64
+       where :: and loopback live). No default: unset is all zero */
+    CONF_K_PREFIX,
 };
 
 /* key flags */
@@ -75,6 +81,9 @@ enum conf_key_kind {
 /* No default: absent leaves the field zero, and the section's checks say
    when it is needed (a 6in4 tunnel's mode) or what zero means (the tunnel's mtu) */
 #define CONF_KF_UNSET (1u << 5)
+/* PREFIXLIST: the entries are routes (RFC 4191 Route Information): ::/0,
+   the default route, is allowed although it covers multicast and link-local */
+#define CONF_KF_ROUTES (1u << 6)
 
 /* Lists are kinds too; libconfuse gets them as lists of strings. */
 #define CONF_KIND_IS_LIST(k)                                                                       \
@@ -235,12 +244,14 @@ union conf_value_list {
 struct conf_value {
     char *str;
     int num;
-    unsigned uint;      /* UINT, LIFETIME, ENUM_UINT's number */
-    bool flag;          /* BOOL; ADDRLIST: "auto" was listed */
-    uint8_t mac[6];     /* MAC */
-    struct in_addr v4;  /* IPV4 */
-    struct in6_addr v6; /* ADDR6, ADDR_PLEN */
-    uint8_t plen;       /* ADDR_PLEN */
+    unsigned uint;           /* UINT, LIFETIME, ENUM_UINT's number */
+    bool flag;               /* BOOL; ADDRLIST: "auto" was listed */
+    uint8_t mac[6];          /* MAC */
+    struct in_addr v4;       /* IPV4 */
+    struct in6_addr v6;      /* ADDR6, ADDR_PLEN */
+    uint8_t plen;            /* ADDR_PLEN */
+    uint16_t port;           /* PORT */
+    struct e6_prefix prefix; /* PREFIX */
     union conf_value_list list;
     size_t n; /* entries in list */
 };

@@ -711,6 +711,41 @@ static void check_rule(const struct conf_check *ck)
                   b);
 }
 
+static const struct conf_section_def tunnel_def;
+
+/*
+ * A 6bed4 rule answers for the peers of one router: the tunnel must be a
+ * router, and the rule its /64 (a rule of another length is reported by
+ * check_rule).
+ */
+static void check_rule_6bed4(const struct conf_check *ck, const struct conf_tunnel *t,
+                             const char *b, const char *q)
+{
+    const struct conf_rule *r = ck->elem;
+    const struct conf_key_state *tk = ck->keys_of ? ck->keys_of(ck->arg, t) : NULL;
+    const struct conf_key_state *mode = tk ? &tk[key_index(&tunnel_def, "mode")] : NULL;
+    const struct conf_key_state *pfx = tk ? &tk[key_index(&tunnel_def, "prefix")] : NULL;
+    char tb[E6_PREFIXSTRLEN];
+
+    if (!mode || !mode->line || mode->bad)
+        return;
+    if (t->mode != CONF_TUN_ROUTER) {
+        ck->error(ck->arg, line_of(ck, "tunnel"),
+                  "rule %s: tunnel %s (line %u) is not a 6bed4 router (mode = %s); method 6bed4 "
+                  "answers for a router's peers (expected the name of a 6bed4 tunnel with mode = "
+                  "router)",
+                  b, q, t->line, t->mode == CONF_TUN_PEER ? "peer" : "not router or peer");
+        return;
+    }
+    if (!pfx->line || pfx->bad || !prefix_ok(&r->prefix) || r->prefix.len != PROXY_6BED4_LEN)
+        return;
+    if (!e6_prefix_equal(&r->prefix, &t->prefix))
+        ck->error(ck->arg, ck->line,
+                  "rule %s: tunnel %s (line %u) serves prefix %s, not %s (expected rule %s, the "
+                  "/64 of that router's peers)",
+                  b, q, t->line, e6_prefix_format(&t->prefix, tb, sizeof(tb)), b, tb);
+}
+
 /* The tunnel a rule names may be defined anywhere in the file. */
 static void check_rule_tunnel(const struct conf_check *ck)
 {
@@ -745,6 +780,8 @@ static void check_rule_tunnel(const struct conf_check *ck)
                   "(expected the name of a tunnel with type = %s)",
                   b, q, t->line, conf_tunnel_type_name(t->type), conf_proxy_method_name(r->method),
                   conf_tunnel_type_name(want), conf_tunnel_type_name(want));
+    else if (want == CONF_TUNNEL_6BED4)
+        check_rule_6bed4(ck, t, b, q);
 }
 
 static const struct conf_key_def rule_keys[] = {
@@ -900,6 +937,8 @@ static const struct conf_section_def proxy_def = {
 static const struct conf_choice tunnel_modes[] = {
     {"server", CONF_TUN_SERVER},
     {"client", CONF_TUN_CLIENT},
+    {"router", CONF_TUN_ROUTER},
+    {"peer", CONF_TUN_PEER},
     {NULL, 0},
 };
 
@@ -916,6 +955,14 @@ static const struct conf_choice pmtu_modes[] = {
 #define ROUTED_LEN_MAX 64   /* hosts behind the client need a /64 for SLAAC */
 #define ROUTED_MAX     256  /* routed prefixes per client */
 #define OVERLAPS_TOLD  CONF_MAX_ERRORS
+
+/* 6bed4 (draft-vanrein-6bed4; common/sixbed4.h) */
+#define SIXBED4_PORT   "25790" /* the reference router's and peer's */
+#define SIXBED4_MTU    1280    /* the only MTU the reference router and peers use */
+#define SIXBED4_PLEN   64      /* the peers' /64: then IPv4 address, port and lanip */
+#define SIXBED4_ROUTES 16      /* Route Information options in one RA to a peer */
+#define SIXBED4_PEERS  1048576 /* peer table bound */
+#define SIXBED4_DRAFT  "draft-vanrein-6bed4"
 
 /* The checks of clients look up the tunnel's keys, the late ones a client's. */
 static const struct conf_section_def tunnel_def;
@@ -950,6 +997,14 @@ static void derive_client_server_address(void *field, const void *self, const vo
     (void)parent;
     default_server_address(&a, &cl->client_address, cl->client_plen);
     memcpy(field, &a, sizeof(a));
+}
+
+/* 1480 for 6in4 (RFC 4213 3.2); 6bed4 knows only 1280 */
+static unsigned long default_tunnel_mtu(const void *self, const void *parent)
+{
+    (void)parent;
+    return ((const struct conf_tunnel *)self)->type == CONF_TUNNEL_6BED4 ? SIXBED4_MTU
+                                                                         : TUNNEL_MTU_MAX;
 }
 
 static void derive_tunnel_server_address(void *field, const void *self, const void *parent)
@@ -1051,17 +1106,147 @@ static void check_client(const struct conf_check *ck)
     check_link(ck, who, &cl->client_address, cl->client_plen, &cl->server_address);
 }
 
-/* What only a 6in4 tunnel takes (a 6bed4 tunnel takes only type, for now). */
-static const char *const sixin4_keys[] = {
-    "mode",           "local",          "ttl",           "mtu", "mtu-discovery", "kernel", "remote",
-    "client-address", "server-address", "default-route",
-};
+/* What only a 6in4 tunnel takes. */
+static const char *const sixin4_keys[] = {"mtu-discovery", "kernel", "remote", "client-address",
+                                          "server-address"};
+
+/* What only a 6bed4 tunnel takes. */
+static const char *const sixbed4_keys[] = {"port",       "prefix",       "routes",
+                                           "peers",      "peer-timeout", "router",
+                                           "local-port", "keepalive",    "keepalive-ttl"};
 
 /* What only mode = client takes. */
 static const char *const client_mode_keys[] = {"remote", "client-address", "server-address",
                                                "default-route"};
 
+/* What only a 6bed4 router takes, and only a 6bed4 peer. */
+static const char *const router_mode_keys[] = {"prefix", "routes", "peers", "peer-timeout"};
+static const char *const peer_mode_keys[] = {"router", "local-port", "keepalive", "keepalive-ttl",
+                                             "default-route"};
+
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool is_6bed4_mode(enum conf_tunnel_mode m)
+{
+    return m == CONF_TUN_ROUTER || m == CONF_TUN_PEER;
+}
+
+static const char *mode_name(enum conf_tunnel_mode m)
+{
+    switch (m) {
+    case CONF_TUN_SERVER:
+        return "server";
+    case CONF_TUN_CLIENT:
+        return "client";
+    case CONF_TUN_ROUTER:
+        return "router";
+    case CONF_TUN_PEER:
+        return "peer";
+    }
+    return "?";
+}
+
+/* Keys of the other type, written anyway. */
+static void stray_type_keys(const struct conf_check *ck, const char *who, const char *const *keys,
+                            size_t n, const char *type, const char *other)
+{
+    for (size_t i = 0; i < n; i++)
+        if (written(ck, keys[i]))
+            ck->error(ck->arg, line_of(ck, keys[i]),
+                      "%s: %s is a %s setting (expected no %s in a %s tunnel)", who, keys[i], other,
+                      keys[i], type);
+}
+
+/* Keys of the other end of a 6bed4 tunnel, written anyway. */
+static void stray_mode_keys(const struct conf_check *ck, const char *who, const char *const *keys,
+                            size_t n, enum conf_tunnel_mode mode)
+{
+    const char *other = mode == CONF_TUN_ROUTER ? "peer" : "router";
+
+    for (size_t i = 0; i < n; i++) {
+        if (!written(ck, keys[i]))
+            continue;
+        if (strcmp(keys[i], "default-route") == 0)
+            ck->error(ck->arg, line_of(ck, keys[i]),
+                      "%s: default-route goes only with mode = peer, not with mode = router "
+                      "(expected no default-route here: a router offers routes to its peers "
+                      "with routes = { ... })",
+                      who);
+        else
+            ck->error(ck->arg, line_of(ck, keys[i]),
+                      "%s: %s goes only with mode = %s, not with mode = %s (expected no %s in a "
+                      "6bed4 %s)",
+                      who, keys[i], other, mode_name(mode), keys[i], mode_name(mode));
+    }
+}
+
+/* The keys of a 6bed4 tunnel, type and mode being known. */
+static void check_6bed4(const struct conf_check *ck, const char *who)
+{
+    const struct conf_tunnel *t = ck->elem;
+    char q[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN];
+
+    stray_type_keys(ck, who, sixin4_keys, N_OF(sixin4_keys), "6bed4", "6in4");
+    for (size_t i = 0; i < t->n_clients; i++)
+        ck->error(ck->arg, t->clients[i].line,
+                  "%s: client %s: client blocks go only in a 6in4 tunnel with mode = server "
+                  "(expected none in a 6bed4 tunnel)",
+                  who, name_or(t->clients[i].name, q, sizeof(q)));
+    if (written(ck, "mtu") && t->mtu != SIXBED4_MTU)
+        ck->error(ck->arg, line_of(ck, "mtu"),
+                  "%s: mtu %u: a 6bed4 tunnel's MTU is %d, the only one 6bed4 routers and peers "
+                  "use (expected mtu = %d or no mtu, " SIXBED4_DRAFT ")",
+                  who, t->mtu, SIXBED4_MTU, SIXBED4_MTU);
+    if (!key_state(ck, "mode")->line) {
+        ck->error(ck->arg, ck->line,
+                  "%s has no mode (a 6bed4 tunnel needs it: expected mode = router or peer)", who);
+        return;
+    }
+    if (!written(ck, "mode"))
+        return;
+    if (!is_6bed4_mode(t->mode)) {
+        ck->error(ck->arg, line_of(ck, "mode"),
+                  "%s: mode = %s is a 6in4 mode (expected mode = router or peer in a 6bed4 "
+                  "tunnel)",
+                  who, mode_name(t->mode));
+        return;
+    }
+    if (t->mode == CONF_TUN_ROUTER) {
+        stray_mode_keys(ck, who, peer_mode_keys, N_OF(peer_mode_keys), t->mode);
+        if (!key_state(ck, "local")->line)
+            ck->error(ck->arg, ck->line,
+                      "%s has no local (a 6bed4 router needs it: expected local = IPV4-ADDRESS, "
+                      "the address its peers send to)",
+                      who);
+        if (!key_state(ck, "prefix")->line)
+            ck->error(ck->arg, ck->line,
+                      "%s has no prefix (a 6bed4 router needs it: expected prefix = PREFIX/64, "
+                      "the /64 its peers' addresses are made in)",
+                      who);
+        if (written(ck, "port") && t->port == 0)
+            ck->error(ck->arg, line_of(ck, "port"),
+                      "%s: port 0 cannot be listened on (expected the UDP port peers send to, 1 "
+                      "to 65535; default " SIXBED4_PORT ")",
+                      who);
+        return;
+    }
+    stray_mode_keys(ck, who, router_mode_keys, N_OF(router_mode_keys), t->mode);
+    if (!key_state(ck, "router")->line)
+        ck->error(ck->arg, ck->line,
+                  "%s has no router (a 6bed4 peer needs it: expected router = IPV4-ADDRESS, the "
+                  "6bed4 router's)",
+                  who);
+    if (written(ck, "port") && t->port == 0)
+        ck->error(ck->arg, line_of(ck, "port"),
+                  "%s: port 0 is not a port a router can listen on (expected the router's UDP "
+                  "port, 1 to 65535; default " SIXBED4_PORT ")",
+                  who);
+    if (written(ck, "router") && written(ck, "local") && t->router.s_addr == t->local.s_addr)
+        ck->error(ck->arg, line_of(ck, "router"),
+                  "%s: router %s is local itself (expected the 6bed4 router's IPv4 address, the "
+                  "other end of the tunnel)",
+                  who, v4text(t->router, a));
+}
 
 static void check_tunnel(const struct conf_check *ck)
 {
@@ -1073,19 +1258,10 @@ static void check_tunnel(const struct conf_check *ck)
     if (!written(ck, "type"))
         return;
     if (t->type == CONF_TUNNEL_6BED4) {
-        for (size_t i = 0; i < N_OF(sixin4_keys); i++)
-            if (written(ck, sixin4_keys[i]))
-                ck->error(ck->arg, line_of(ck, sixin4_keys[i]),
-                          "%s: %s is a 6in4 setting; a 6bed4 tunnel takes only type for now "
-                          "(expected no %s here)",
-                          who, sixin4_keys[i], sixin4_keys[i]);
-        for (size_t i = 0; i < t->n_clients; i++)
-            ck->error(ck->arg, t->clients[i].line,
-                      "%s: client %s: client blocks go only in a 6in4 tunnel with mode = server "
-                      "(expected none in a 6bed4 tunnel)",
-                      who, name_or(t->clients[i].name, q2, sizeof(q2)));
+        check_6bed4(ck, who);
         return;
     }
+    stray_type_keys(ck, who, sixbed4_keys, N_OF(sixbed4_keys), "6in4", "6bed4");
     if (!key_state(ck, "mode")->line)
         ck->error(ck->arg, ck->line,
                   "%s has no mode (a 6in4 tunnel needs it: expected mode = server or client)", who);
@@ -1096,6 +1272,13 @@ static void check_tunnel(const struct conf_check *ck)
                   who);
     if (!written(ck, "mode"))
         return;
+    if (is_6bed4_mode(t->mode)) {
+        ck->error(ck->arg, line_of(ck, "mode"),
+                  "%s: mode = %s is a 6bed4 mode (expected mode = server or client in a 6in4 "
+                  "tunnel)",
+                  who, mode_name(t->mode));
+        return;
+    }
     if (t->mode == CONF_TUN_SERVER) {
         for (size_t i = 0; i < N_OF(client_mode_keys); i++)
             if (written(ck, client_mode_keys[i]))
@@ -1349,10 +1532,11 @@ static const struct conf_key_def tunnel_keys[] = {
      .min = 1,
      .max = 255,
      .rfc = "RFC 4213 3.3"},
+    /* 1480 for 6in4, 1280 for 6bed4 */
     {.name = "mtu",
      .kind = CONF_K_UINT,
-     .def = "1480",
      .offset = offsetof(struct conf_tunnel, mtu),
+     .derive = default_tunnel_mtu,
      .min = TUNNEL_MTU_MIN,
      .max = TUNNEL_MTU_MAX,
      .rfc = "RFC 8200 5, RFC 4213 3.2"},
@@ -1382,10 +1566,67 @@ static const struct conf_key_def tunnel_keys[] = {
      .kind = CONF_K_ADDR6,
      .offset = offsetof(struct conf_tunnel, server_address),
      .derive_into = derive_tunnel_server_address},
+    /* 6in4 mode = client, 6bed4 mode = peer */
     {.name = "default-route",
      .kind = CONF_K_BOOL,
      .def = "yes",
      .offset = offsetof(struct conf_tunnel, default_route)},
+    /* 6bed4 only; 0 is refused by check_tunnel, which can say why for the mode */
+    {.name = "port",
+     .kind = CONF_K_PORT,
+     .def = SIXBED4_PORT,
+     .offset = offsetof(struct conf_tunnel, port),
+     .max = 65535},
+    /* 6bed4 mode = router only */
+    {.name = "prefix",
+     .kind = CONF_K_PREFIX,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, prefix),
+     .min = SIXBED4_PLEN,
+     .max = SIXBED4_PLEN,
+     .rfc = "the other 64 bits of a peer's address hold its IPv4 address and port, " SIXBED4_DRAFT},
+    {.name = "routes",
+     .kind = CONF_K_PREFIXLIST,
+     .flags = CONF_KF_ROUTES,
+     .offset = offsetof(struct conf_tunnel, routes),
+     .off_count = offsetof(struct conf_tunnel, n_routes),
+     .min = 1,
+     .max = SIXBED4_ROUTES,
+     .rfc = "RFC 4191 2.3",
+     .len_max = 128},
+    {.name = "peers",
+     .kind = CONF_K_UINT,
+     .def = "16384",
+     .offset = offsetof(struct conf_tunnel, peers),
+     .max = SIXBED4_PEERS},
+    {.name = "peer-timeout",
+     .kind = CONF_K_LIFETIME,
+     .def = "120",
+     .offset = offsetof(struct conf_tunnel, peer_timeout),
+     .min = 10,
+     .max = 86400},
+    /* 6bed4 mode = peer only */
+    {.name = "router",
+     .kind = CONF_K_IPV4,
+     .flags = CONF_KF_UNSET,
+     .offset = offsetof(struct conf_tunnel, router)},
+    {.name = "local-port",
+     .kind = CONF_K_PORT,
+     .def = "0",
+     .offset = offsetof(struct conf_tunnel, local_port),
+     .max = 65535},
+    {.name = "keepalive",
+     .kind = CONF_K_LIFETIME,
+     .def = "30",
+     .offset = offsetof(struct conf_tunnel, keepalive),
+     .min = 1,
+     .max = 3600},
+    {.name = "keepalive-ttl",
+     .kind = CONF_K_UINT,
+     .def = "3",
+     .offset = offsetof(struct conf_tunnel, keepalive_ttl),
+     .min = 1,
+     .max = 255},
 };
 
 static const struct conf_child_def tunnel_children[] = {
@@ -1594,9 +1835,141 @@ static void check_tunnel_pairs(const struct conf *c, conf_error_fn error, conf_k
     free(e);
 }
 
+/* A 6bed4 router as far as the file says, with its key states; NULL if not. */
+static const struct conf_key_state *router_keys(const struct conf *c, size_t i,
+                                                conf_keys_of_fn keys_of, void *arg)
+{
+    const struct conf_tunnel *t = &c->tunnels[i];
+    const struct conf_key_state *k = keys_of(arg, t);
+
+    if (!kept_line(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6BED4 ||
+        !kept_line(k, &tunnel_def, "mode") || t->mode != CONF_TUN_ROUTER)
+        return NULL;
+    return k;
+}
+
+/* The line of a key when written, else the title's. */
+static unsigned kept_line_or(const struct conf_key_state *k, const char *name, unsigned line)
+{
+    unsigned l = kept_line(k, &tunnel_def, name);
+    return l ? l : line;
+}
+
+/*
+ * Two 6bed4 routers on one address and port could not both bind it, and a
+ * /64 served by two routers would have its peers' packets go to either.
+ */
+static void check_6bed4_routers(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                                void *arg)
+{
+    for (size_t i = 0; i < c->n_tunnels; i++) {
+        const struct conf_tunnel *t = &c->tunnels[i];
+        const struct conf_key_state *k = router_keys(c, i, keys_of, arg);
+        bool bound, pfx;
+        char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN], b[E6_PREFIXSTRLEN];
+
+        if (!k)
+            continue;
+        bound = kept_line(k, &tunnel_def, "local") && !k[key_index(&tunnel_def, "port")].bad;
+        pfx = kept_line(k, &tunnel_def, "prefix") != 0;
+        for (size_t j = 0; j < i && (bound || pfx); j++) {
+            const struct conf_tunnel *o = &c->tunnels[j];
+            const struct conf_key_state *ok = router_keys(c, j, keys_of, arg);
+            if (!ok)
+                continue;
+            if (bound && kept_line(ok, &tunnel_def, "local") &&
+                !ok[key_index(&tunnel_def, "port")].bad && o->local.s_addr == t->local.s_addr &&
+                o->port == t->port) {
+                error(arg, kept_line_or(k, "port", kept_line(k, &tunnel_def, "local")),
+                      "tunnel %s: local %s port %u is where tunnel %s (line %u) listens already "
+                      "(expected one 6bed4 router per IPv4 address and UDP port)",
+                      name_or(t->name, q, sizeof(q)), v4text(t->local, a), t->port,
+                      name_or(o->name, q2, sizeof(q2)), o->line);
+                bound = false;
+            }
+            if (pfx && kept_line(ok, &tunnel_def, "prefix") &&
+                e6_prefix_equal(&o->prefix, &t->prefix)) {
+                error(arg, kept_line(k, &tunnel_def, "prefix"),
+                      "tunnel %s: prefix %s is tunnel %s's already (line %u) (expected one 6bed4 "
+                      "router per /64: a peer's address names one router)",
+                      name_or(t->name, q, sizeof(q)), e6_prefix_format(&t->prefix, b, sizeof(b)),
+                      name_or(o->name, q2, sizeof(q2)), o->line);
+                pfx = false;
+            }
+        }
+    }
+}
+
+/* A 6bed4 router's /64 against one prefix of a 6in4 tunnel. */
+static bool sixbed4_overlap(const struct conf *c, size_t r, const struct e6_prefix *p,
+                            const char *what, size_t tun, const char *client, unsigned line,
+                            conf_error_fn error, void *arg)
+{
+    const struct conf_tunnel *t = &c->tunnels[r];
+    char q[CONF_QUOTE_BUF], l[2 * CONF_QUOTE_BUF + 32], b1[E6_PREFIXSTRLEN], b2[E6_PREFIXSTRLEN];
+    struct pair_ent e = {.tunnel = tun, .client = client};
+
+    if (!e6_prefix_covers(p, &t->prefix) && !e6_prefix_covers(&t->prefix, p))
+        return false;
+    error(arg, line,
+          "tunnel %s: prefix %s overlaps the %s prefix %s of %s (line %u) (expected disjoint "
+          "prefixes: each address is routed to one place)",
+          name_or(t->name, q, sizeof(q)), e6_prefix_format(&t->prefix, b1, sizeof(b1)), what,
+          e6_prefix_format(p, b2, sizeof(b2)), tunnel_label(c, &e, l, sizeof(l)),
+          c->tunnels[tun].line);
+    return true;
+}
+
+/* A 6bed4 router's /64 is its peers' alone: no 6in4 link or routed prefix may reach into it. */
+static void check_6bed4_vs_6in4(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                                void *arg)
+{
+    size_t told = 0;
+
+    for (size_t r = 0; r < c->n_tunnels && told < OVERLAPS_TOLD; r++) {
+        const struct conf_key_state *k = router_keys(c, r, keys_of, arg);
+        unsigned line = k ? kept_line(k, &tunnel_def, "prefix") : 0;
+
+        if (!line)
+            continue;
+        for (size_t i = 0; i < c->n_tunnels && told < OVERLAPS_TOLD; i++) {
+            const struct conf_tunnel *t = &c->tunnels[i];
+            const struct conf_key_state *tk = keys_of(arg, t);
+            struct e6_prefix p;
+
+            if (!kept_line(tk, &tunnel_def, "type") || t->type != CONF_TUNNEL_6IN4 ||
+                !kept_line(tk, &tunnel_def, "mode"))
+                continue;
+            if (t->mode == CONF_TUN_CLIENT) {
+                if (!kept_line(tk, &tunnel_def, "client-address"))
+                    continue;
+                e6_prefix_make(&p, &t->client_address, t->client_plen);
+                told += sixbed4_overlap(c, r, &p, "link", i, NULL, line, error, arg);
+                continue;
+            }
+            for (size_t j = 0; t->mode == CONF_TUN_SERVER && j < t->n_clients; j++) {
+                const struct conf_tunnel_client *cl = &t->clients[j];
+                const struct conf_key_state *ck = keys_of(arg, cl);
+                if (kept_line(ck, &client_def, "client-address")) {
+                    e6_prefix_make(&p, &cl->client_address, cl->client_plen);
+                    told += sixbed4_overlap(c, r, &p, "link", i, cl->name, line, error, arg);
+                }
+                for (size_t m = 0;
+                     kept_line(ck, &client_def, "routed-prefixes") && m < cl->n_routed; m++)
+                    told += sixbed4_overlap(c, r, &cl->routed[m], "routed", i, cl->name, line,
+                                            error, arg);
+            }
+        }
+    }
+}
+
 void conf_schema_check(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
                        void *arg)
 {
     check_tunnel_not_proxied(c, error, arg);
     check_tunnel_pairs(c, error, keys_of, arg);
+    if (keys_of) {
+        check_6bed4_routers(c, error, keys_of, arg);
+        check_6bed4_vs_6in4(c, error, keys_of, arg);
+    }
 }

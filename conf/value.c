@@ -676,6 +676,9 @@ static bool prefix_entry(const struct conf_key_def *k, const char *text, struct 
                     "%s %s: /%u is longer than /%u (expected a /%u or a shorter prefix: hosts "
                     "behind the client form their addresses in a /64, RFC 4862 5.5.3, RFC 7421)",
                     k->name, q, p->len, k->len_max, k->len_max);
+    /* ::/0 is the default route; it covers everything, multicast included */
+    if ((k->flags & CONF_KF_ROUTES) && p->len == 0)
+        return true;
     e6_prefix_parse("ff00::/8", true, &mc, NULL, 0);
     e6_prefix_parse("fe80::/10", true, &ll, NULL, 0);
     if (e6_prefix_covers(p, &mc) || e6_prefix_covers(&mc, p))
@@ -715,6 +718,64 @@ static bool parse_prefixlist(const struct conf_key_def *k, const char *const *it
         }
         out->list.prefixes[out->n++] = p;
     }
+    return true;
+}
+
+static bool parse_port(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                       char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF];
+    unsigned long v = 0;
+    int r = decimal(k, text, &v);
+
+    if (r == 0)
+        return errf(err, errlen, "%s %s is not a UDP port number (expected %lu to %lu)", k->name,
+                    conf_quote(text, q, sizeof(q)), k->min, k->max);
+    if (r < 0)
+        return range_error(k, text, r, err, errlen);
+    out->port = (uint16_t)v;
+    return true;
+}
+
+/*
+ * One prefix a router serves: global unicast. Inside ::/64 live the
+ * unspecified and loopback addresses and the IPv4-compatible ones, none a
+ * host can be given.
+ */
+static bool parse_prefix(const struct conf_key_def *k, const char *text, struct conf_value *out,
+                         char *err, size_t errlen)
+{
+    char q[CONF_QUOTE_BUF], why[160], want[96], rfc[96];
+    struct e6_prefix *p = &out->prefix, mc, ll, low;
+
+    conf_quote(text, q, sizeof(q));
+    rfc_suffix(k, rfc, sizeof(rfc));
+    if (k->min == k->max)
+        snprintf(want, sizeof(want), "a global unicast /%lu, like 2001:db8:1:2::/%lu", k->min,
+                 k->min);
+    else
+        snprintf(want, sizeof(want), "a global unicast prefix of length %lu to %lu", k->min,
+                 k->max);
+    if (!e6_prefix_parse(text, true, p, why, sizeof(why)))
+        return errf(err, errlen, "%s %s: %s (expected %s)", k->name, q, why, want);
+    if (p->len < k->min || p->len > k->max)
+        return errf(err, errlen, "%s %s is a /%u (expected %s)%s", k->name, q, p->len, want, rfc);
+    e6_prefix_parse("ff00::/8", true, &mc, NULL, 0);
+    e6_prefix_parse("fe80::/10", true, &ll, NULL, 0);
+    e6_prefix_parse("::/64", true, &low, NULL, 0);
+    if (e6_prefix_covers(p, &mc) || e6_prefix_covers(&mc, p))
+        return errf(err, errlen, "%s %s is multicast, in ff00::/8 (expected %s, RFC 4291 2.7)",
+                    k->name, q, want);
+    if (e6_prefix_covers(p, &ll) || e6_prefix_covers(&ll, p))
+        return errf(err, errlen,
+                    "%s %s is link-local, in fe80::/10, which is never routed (expected %s, RFC "
+                    "4291 2.5.6)",
+                    k->name, q, want);
+    if (e6_prefix_covers(p, &low) || e6_prefix_covers(&low, p))
+        return errf(err, errlen,
+                    "%s %s holds the unspecified and loopback addresses (::/64; expected %s, RFC "
+                    "4291 2.5.2)",
+                    k->name, q, want);
     return true;
 }
 
@@ -774,6 +835,10 @@ bool conf_value_parse(const struct conf_key_def *k, const char *text, struct con
         return parse_addr6(k, text, out, err, errlen);
     case CONF_K_ADDR_PLEN:
         return parse_addr_plen(k, text, out, err, errlen);
+    case CONF_K_PORT:
+        return parse_port(k, text, out, err, errlen);
+    case CONF_K_PREFIX:
+        return parse_prefix(k, text, out, err, errlen);
     }
     return errf(err, errlen, "%s: unknown kind of key", k->name);
 }
@@ -840,6 +905,12 @@ void conf_value_store(const struct conf_key_def *k, struct conf_value *v, void *
     case CONF_K_ADDR_PLEN:
         memcpy(field, &v->v6, sizeof(v->v6));
         memcpy((char *)base + k->off_aux, &v->plen, sizeof(v->plen));
+        break;
+    case CONF_K_PORT:
+        memcpy(field, &v->port, sizeof(v->port));
+        break;
+    case CONF_K_PREFIX:
+        memcpy(field, &v->prefix, sizeof(v->prefix));
         break;
     case CONF_K_MAC: {
         bool set = true;

@@ -159,6 +159,13 @@ static const char *pfx(const struct e6_prefix *p, char *buf)
     "\"2001:db8:9:1::2/64\" "
 #define T4 " type = 6in4" T4_REST
 
+/*
+ * The smallest 6bed4 router, on one line likewise: 2001:db8:1::/64 on
+ * 192.0.2.6; and the smallest peer, of 198.51.100.6.
+ */
+#define T6  " type = 6bed4 mode = router local = 192.0.2.6 prefix = \"2001:db8:1::/64\" "
+#define T6P " type = 6bed4 mode = peer router = 198.51.100.6 "
+
 /* ---- the example and the defaults ---- */
 
 static void test_example_loads(void **state)
@@ -463,7 +470,7 @@ static void test_sections(void **state)
         "  rule ::/0 { method = exclude } rule 2001:db8::1/128 { method = exclude }\n" /* 10 */
         "}\n"                                                                          /* 11 */
         "proxy up1 { rule 2001:db8:1::/48 { method = exclude } }\n" /* 12: same rule, other proxy */
-        "tunnel t6 { type = 6bed4 } tunnel t4 { type = \"6in4\"" T4_REST " }\n" /* 13 */
+        "tunnel t6 {" T6 "} tunnel t4 { type = \"6in4\"" T4_REST " }\n" /* 13 */
         "interface t6 {}\n"); /* 14: RA into a tunnel is allowed */
     assert_int_equal(c->n_interfaces, 3);
     assert_string_equal(c->interfaces[0].name, "eth0");
@@ -527,7 +534,8 @@ static void test_lookups(void **state)
     "user, control-socket, state-directory, log-level, manage-sysctls, interface, proxy or tunnel"
 #define TUNNEL_WORDS                                                                               \
     "type, mode, local, ttl, mtu, mtu-discovery, kernel, remote, client-address, "                 \
-    "server-address, default-route or client"
+    "server-address, default-route, port, prefix, routes, peers, peer-timeout, router, "           \
+    "local-port, keepalive, keepalive-ttl or client"
 #define IF_WORDS                                                                                   \
     "advertise, max-interval, min-interval, router-lifetime, router-preference, cur-hop-limit, "   \
     "managed, other-config, reachable-time, retrans-timer, mtu, source-lladdr, "                   \
@@ -578,7 +586,7 @@ static void test_unknown_keyword(void **state)
 static void test_keyword_path(void **state)
 {
     (void)state;
-    expect("tunnel t0 { type = 6bed4 }\n\"tunnel=t0|type\" = 6bed4\n",
+    expect("tunnel t0 {" T6 "}\n\"tunnel=t0|type\" = 6bed4\n",
            "t.conf:2: \"type\" can only be written inside its own section (a keyword may not "
            "contain \"|\" or \"=\")",
            NULL);
@@ -672,7 +680,10 @@ static void test_missing_required(void **state)
     expect("tunnel t0 {\n}\n",
            "t.conf:1: tunnel \"t0\" has no type (expected type = 6in4 or 6bed4)", NULL);
     expect("\ntunnel t0 { }\ntunnel t1 {\n  type = 6bed4\n}\n",
-           "t.conf:2: tunnel \"t0\" has no type (expected type = 6in4 or 6bed4)", NULL);
+           "t.conf:2: tunnel \"t0\" has no type (expected type = 6in4 or 6bed4)",
+           "t.conf:3: tunnel \"t1\" has no mode (a 6bed4 tunnel needs it: expected mode = router "
+           "or peer)",
+           NULL);
 }
 
 static void test_duplicate_section(void **state)
@@ -686,7 +697,7 @@ static void test_duplicate_section(void **state)
            "2001:db8:2::/64 "
            "{ method = exclude }\n}\n",
            "t.conf:4: duplicate proxy \"eth0\" (first at line 1)", NULL);
-    expect("tunnel t0 {" T4 "}\ntunnel t0 { type = 6bed4 }\n",
+    expect("tunnel t0 {" T4 "}\ntunnel t0 {" T6P "}\n",
            "t.conf:2: duplicate tunnel \"t0\" (first at line 1)", NULL);
     /* a refused name is not also reported as a duplicate */
     expect("interface \"a/b\" {}\ninterface \"a/b\" {}\n",
@@ -715,7 +726,7 @@ static void test_duplicate_key(void **state)
     (void)state;
     expect("user = \"a\"\nlog-level = debug\nuser = \"b\"\n",
            "t.conf:3: user is set twice (first at line 1)", NULL);
-    expect("tunnel t0 {\n  type = 6bed4\n  type = 6bed4\n}\n",
+    expect("tunnel t0 {\n  type = 6bed4\n  type = 6bed4\n  mode = peer router = 198.51.100.6\n}\n",
            "t.conf:3: type is set twice (first at line 2)", NULL);
 }
 
@@ -738,7 +749,7 @@ static void test_bad_ifname(void **state)
     expect("interface \"eth\\t0\" {}\n", "t.conf:1: interface name \"eth\\x090\"" IFNAME_RULE,
            NULL);
     expect("interface eth0:1 {}\n", "t.conf:1: interface name \"eth0:1\"" IFNAME_RULE, NULL);
-    expect("tunnel tun%d { type = 6bed4 }\n", "t.conf:1: tunnel name \"tun%d\"" IFNAME_RULE, NULL);
+    expect("tunnel tun%d {" T6P "}\n", "t.conf:1: tunnel name \"tun%d\"" IFNAME_RULE, NULL);
     expect("proxy \"a\\nb\" { rule ::/0 { method = exclude } }\n",
            "t.conf:1: proxy name \"a\\x0ab\"" IFNAME_RULE, NULL);
 
@@ -806,11 +817,10 @@ static void test_tunnel_and_proxy(void **state)
     struct conf *c;
 
     (void)state;
-    expect(
-        "tunnel tun0 {\n  type = 6bed4\n}\n\nproxy tun0 {\n  rule ::/0 { method = exclude }\n}\n",
-        "t.conf:5: proxy \"tun0\" is on the tunnel defined at line 1; a tunnel has no neighbor "
-        "discovery to proxy (put the proxy on the upstream interface)",
-        NULL);
+    expect("tunnel tun0 {\n" T6P "\n}\n\nproxy tun0 {\n  rule ::/0 { method = exclude }\n}\n",
+           "t.conf:5: proxy \"tun0\" is on the tunnel defined at line 1; a tunnel has no neighbor "
+           "discovery to proxy (put the proxy on the upstream interface)",
+           NULL);
     c = load_ok("tunnel tun0 {" T4 "}\ninterface tun0 {}\nproxy eth0 { rule ::/0 { method = "
                 "exclude } }\n"
                 "interface eth0 {}\n");
@@ -825,7 +835,7 @@ static void test_syntax(void **state)
     /* missing '}': libconfuse alone would take the end of the file for it */
     expect("proxy eth0 {\n  rule 2001:db8::/64 {\n  method = exclude }\n\n",
            "t.conf:1: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
-    expect("interface lan0 {\n}\ntunnel t {\n  type = 6bed4\n",
+    expect("interface lan0 {\n}\ntunnel t {\n  type = 6bed4 mode = peer router = 198.51.100.6\n",
            "t.conf:3: \"{\" is never closed (missing \"}\" before the end of the file)", NULL);
     /* the sections the end of the file closes still have the line of their title */
     expect("log-level = loud\nproxy eth0 {\n  rule 2001:db8::1/64 { method = static\n",
@@ -1051,9 +1061,9 @@ static void test_lines_after_comments(void **state)
            "control-socket = \"/run/*/x\" /* c */ log-level = no\n" /* 8 */
            "#no space\n"                                            /* 9 */
            "tunnel t0 { # c\n"                                      /* 10 */
-           "  type = '6bed4' // c\n"                                /* 11 */
-           "} /* c\n"                                               /* 12 */
-           "*/ interface \"x y\" {}\n",                             /* 13 */
+           "  type = '6bed4' mode = peer router = 198.51.100.6 // c\n" /* 11 */
+           "} /* c\n"                                                  /* 12 */
+           "*/ interface \"x y\" {}\n",                                /* 13 */
            "t.conf:3: user \"a#b\"" USER_RULE,
            "t.conf:8: log-level \"no\" is not one of err, warning, notice, info, debug",
            "t.conf:13: interface name \"x y\"" IFNAME_RULE, NULL);
@@ -1786,7 +1796,7 @@ static void expect_px(const char *body, const char *want)
  * "proxy eth0 {\nRULES}\n" and, after it (so a rule names a tunnel defined
  * further down), the 6in4 tunnel t4 and the 6bed4 tunnel t6.
  */
-#define RULES_FMT "proxy eth0 {\n%s}\ntunnel t4 {" T4 "}\ntunnel t6 { type = 6bed4 }\n"
+#define RULES_FMT "proxy eth0 {\n%s}\ntunnel t4 {" T4 "}\ntunnel t6 {" T6 "}\n"
 
 static struct conf *load_rules(const char *rules)
 {
@@ -2311,7 +2321,8 @@ static void test_proxy_full(void **state)
                        "  rule 2001:db8:9:30::/60 { method = tunnel tunnel = tun-home }\n"
                        "  rule 2001:db8:9:40::/64 { method = static allow-wide = yes }\n"
                        "}\n"
-                       "tunnel b6 { type = 6bed4 }\n";
+                       "tunnel b6 { type = 6bed4 mode = router local = 192.0.2.6\n"
+                       "  prefix = \"2001:db8:9:11::/64\" }\n";
     static const enum conf_proxy_method methods[] = {
         CONF_PROXY_IFACE, CONF_PROXY_EXCLUDE, CONF_PROXY_STATIC, CONF_PROXY_AUTO,
         CONF_PROXY_6BED4, CONF_PROXY_TUNNEL,  CONF_PROXY_STATIC,
@@ -2364,7 +2375,7 @@ static void test_proxy_errors_together(void **state)
            "    tunnel = home }\n"                       /* 7 */
            "  rule 2001:db8:3::/48 { method = 6bed4 }\n" /* 8 */
            "}\n"                                         /* 9 */
-           "tunnel home { type = 6bed4 }\n",             /* 10 */
+           "tunnel home {" T6P "}\n",                    /* 10 */
            "t.conf:3: retrans-time 1000 ms x retrans-limit 10 is not shorter than valid-ttl 10 "
            "s: a confirmed target would expire before its refresh could confirm it again "
            "(expected retrans-time x retrans-limit < valid-ttl x 1000, RFC 4861 7.3.3)",
@@ -2652,12 +2663,6 @@ static void test_tunnel_defaults(void **state)
     /* the client-mode keys stay at zero in a server */
     assert_int_equal(t->remote.s_addr, 0);
     assert_int_equal(t->client_plen, 0);
-    conf_free(c);
-
-    /* a 6bed4 tunnel takes only type */
-    c = load_ok("tunnel t6 { type = 6bed4 }\n");
-    assert_int_equal(c->tunnels[0].type, CONF_TUNNEL_6BED4);
-    assert_int_equal(c->tunnels[0].n_clients, 0);
     conf_free(c);
 }
 
@@ -3013,7 +3018,7 @@ static void test_tunnel_words(void **state)
            "  remote = 198.51.100.1\n"
            "  client-address = \"2001:db8:9:1::2/64\"\n"
            "}\n",
-           "t.conf:3: mode \"broker\" is not one of server, client", NULL);
+           "t.conf:3: mode \"broker\" is not one of server, client, router, peer", NULL);
     expect("tunnel t0 {\n"
            "  type = 6in4\n"
            "  mode = client\n"
@@ -3663,26 +3668,20 @@ static void test_tunnel_mode_keys(void **state)
            "    client-address = \"2001:db8:9:2::2/64\"\n"
            "  }\n"
            "}\n",
-           "t.conf:3: tunnel \"t0\": mode is a 6in4 setting; a 6bed4 tunnel takes only type for "
-           "now (expected no mode here)",
-           "t.conf:4: tunnel \"t0\": local is a 6in4 setting; a 6bed4 tunnel takes only type for "
-           "now (expected no local here)",
-           "t.conf:5: tunnel \"t0\": ttl is a 6in4 setting; a 6bed4 tunnel takes only type for now "
-           "(expected no ttl here)",
-           "t.conf:6: tunnel \"t0\": mtu is a 6in4 setting; a 6bed4 tunnel takes only type for now "
-           "(expected no mtu here)",
-           "t.conf:7: tunnel \"t0\": mtu-discovery is a 6in4 setting; a 6bed4 tunnel takes only "
-           "type for now (expected no mtu-discovery here)",
-           "t.conf:8: tunnel \"t0\": kernel is a 6in4 setting; a 6bed4 tunnel takes only type for "
-           "now (expected no kernel here)",
-           "t.conf:9: tunnel \"t0\": remote is a 6in4 setting; a 6bed4 tunnel takes only type for "
-           "now (expected no remote here)",
-           "t.conf:10: tunnel \"t0\": client-address is a 6in4 setting; a 6bed4 tunnel takes only "
-           "type for now (expected no client-address here)",
-           "t.conf:11: tunnel \"t0\": server-address is a 6in4 setting; a 6bed4 tunnel takes only "
-           "type for now (expected no server-address here)",
-           "t.conf:12: tunnel \"t0\": default-route is a 6in4 setting; a 6bed4 tunnel takes only "
-           "type for now (expected no default-route here)",
+           "t.conf:3: tunnel \"t0\": mode = server is a 6in4 mode (expected mode = router or "
+           "peer in a 6bed4 tunnel)",
+           "t.conf:6: tunnel \"t0\": mtu 1400: a 6bed4 tunnel's MTU is 1280, the only one 6bed4 "
+           "routers and peers use (expected mtu = 1280 or no mtu, draft-vanrein-6bed4)",
+           "t.conf:7: tunnel \"t0\": mtu-discovery is a 6in4 setting (expected no mtu-discovery "
+           "in a 6bed4 tunnel)",
+           "t.conf:8: tunnel \"t0\": kernel is a 6in4 setting (expected no kernel in a 6bed4 "
+           "tunnel)",
+           "t.conf:9: tunnel \"t0\": remote is a 6in4 setting (expected no remote in a 6bed4 "
+           "tunnel)",
+           "t.conf:10: tunnel \"t0\": client-address is a 6in4 setting (expected no "
+           "client-address in a 6bed4 tunnel)",
+           "t.conf:11: tunnel \"t0\": server-address is a 6in4 setting (expected no "
+           "server-address in a 6bed4 tunnel)",
            "t.conf:13: tunnel \"t0\": client \"a\": client blocks go only in a 6in4 tunnel with "
            "mode = server (expected none in a 6bed4 tunnel)",
            NULL);
@@ -4145,7 +4144,7 @@ static void test_tunnel_errors_together(void **state)
         "}\n"
         "tunnel t1 {\n"
         "  type = 6bed4\n"
-        "  local = 192.0.2.1\n"
+        "  mode = server\n"
         "}\n"
         "tunnel t2 {\n"
         "  type = 6in4\n"
@@ -4179,8 +4178,8 @@ static void test_tunnel_errors_together(void **state)
         "one client per IPv4 address: the packets of two could not be told apart, RFC 4213 3.6)",
         "t.conf:18: client \"b\": server-address 2001:db8:9:3::1 is outside client-address's "
         "prefix 2001:db8:9:2::/64 (expected an address of the link between server and client)",
-        "t.conf:23: tunnel \"t1\": local is a 6in4 setting; a 6bed4 tunnel takes only type for now "
-        "(expected no local here)",
+        "t.conf:23: tunnel \"t1\": mode = server is a 6in4 mode (expected mode = router or peer "
+        "in a 6bed4 tunnel)",
         "t.conf:29: tunnel \"t2\": remote 192.0.2.1 is local itself (expected the server's IPv4 "
         "address, the other end of the tunnel)",
         "t.conf:30: client-address \"2001:db8::/64\" has no host bits: it is the prefix itself, "
