@@ -1855,49 +1855,149 @@ static unsigned kept_line_or(const struct conf_key_state *k, const char *name, u
     return l ? l : line;
 }
 
-/*
- * Two 6bed4 routers on one address and port could not both bind it, and a
- * /64 served by two routers would have its peers' packets go to either.
- */
-static void check_6bed4_routers(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
-                                void *arg)
+/* A /64 served by two routers would have its peers' packets go to either. */
+static void check_6bed4_prefixes(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                                 void *arg)
 {
+    struct pfx_ent *e = calloc(c->n_tunnels ? c->n_tunnels : 1, sizeof(*e));
+    size_t n = 0;
+
+    if (!e)
+        return;
+    for (size_t i = 0; i < c->n_tunnels; i++) {
+        const struct conf_key_state *k = router_keys(c, i, keys_of, arg);
+        unsigned line = k ? kept_line(k, &tunnel_def, "prefix") : 0;
+        if (line)
+            e[n++] = (struct pfx_ent){c->tunnels[i].prefix, line, i, false};
+    }
+    qsort(e, n, sizeof(*e), by_pfx);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], b[E6_PREFIXSTRLEN];
+        if (!e6_prefix_equal(&e[i].p, &e[first].p)) {
+            first = i;
+            continue;
+        }
+        error(arg, e[i].line,
+              "tunnel %s: prefix %s is tunnel %s's already (line %u) (expected one 6bed4 router "
+              "per /64: a peer's address names one router)",
+              name_or(c->tunnels[e[i].client].name, q, sizeof(q)),
+              e6_prefix_format(&e[i].p, b, sizeof(b)),
+              name_or(c->tunnels[e[first].client].name, q2, sizeof(q2)),
+              c->tunnels[e[first].client].line);
+    }
+    free(e);
+}
+
+/* A UDP socket a 6bed4 tunnel binds: a router's local:port, a peer's fixed local-port. */
+struct bind_ent {
+    uint16_t port;
+    uint32_t addr; /* network order; 0: every address (a peer without local) */
+    unsigned line; /* of the key to change */
+    size_t tunnel;
+};
+
+static int by_bind(const void *x, const void *y)
+{
+    const struct bind_ent *a = x, *b = y;
+    int r;
+
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    r = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+    if (r)
+        return r;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return a->tunnel < b->tunnel ? -1 : a->tunnel > b->tunnel;
+}
+
+/* Which of two comes first in the file. */
+static bool bind_before(const struct bind_ent *a, const struct bind_ent *b)
+{
+    return a->line < b->line || (a->line == b->line && a->tunnel < b->tunnel);
+}
+
+static void bind_clash(const struct conf *c, const struct bind_ent *e, const struct bind_ent *o,
+                       conf_error_fn error, void *arg)
+{
+    const struct conf_tunnel *t = &c->tunnels[e->tunnel];
+    char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN];
+    struct in_addr in = {e->addr};
+
+    name_or(t->name, q, sizeof(q));
+    name_or(c->tunnels[o->tunnel].name, q2, sizeof(q2));
+    if (t->mode == CONF_TUN_ROUTER)
+        error(arg, e->line,
+              "tunnel %s: local %s port %u is bound by tunnel %s (line %u) already (expected one "
+              "6bed4 tunnel per IPv4 address and UDP port: the second could not bind it)",
+              q, v4text(in, a), e->port, q2, c->tunnels[o->tunnel].line);
+    else
+        error(arg, e->line,
+              "tunnel %s: local-port %u on %s is bound by tunnel %s (line %u) already (expected "
+              "another local-port, or 0 for a random one)",
+              q, e->port, e->addr ? v4text(in, a) : "every address (no local)", q2,
+              c->tunnels[o->tunnel].line);
+}
+
+/*
+ * Two 6bed4 tunnels binding one UDP address and port: the second could not.
+ * A peer without local binds the port on every address. Sorted by port and
+ * address, each entry is compared with the first of its port that binds
+ * every address and the first of its own address.
+ */
+static void check_6bed4_binds(const struct conf *c, conf_error_fn error, conf_keys_of_fn keys_of,
+                              void *arg)
+{
+    struct bind_ent *e = calloc(c->n_tunnels ? c->n_tunnels : 1, sizeof(*e));
+    size_t n = 0;
+
+    if (!e)
+        return;
     for (size_t i = 0; i < c->n_tunnels; i++) {
         const struct conf_tunnel *t = &c->tunnels[i];
-        const struct conf_key_state *k = router_keys(c, i, keys_of, arg);
-        bool bound, pfx;
-        char q[CONF_QUOTE_BUF], q2[CONF_QUOTE_BUF], a[INET_ADDRSTRLEN], b[E6_PREFIXSTRLEN];
+        const struct conf_key_state *k = keys_of(arg, t);
+        unsigned line;
 
-        if (!k)
+        if (!kept_line(k, &tunnel_def, "type") || t->type != CONF_TUNNEL_6BED4 ||
+            !kept_line(k, &tunnel_def, "mode") || k[key_index(&tunnel_def, "local")].bad)
             continue;
-        bound = kept_line(k, &tunnel_def, "local") && !k[key_index(&tunnel_def, "port")].bad;
-        pfx = kept_line(k, &tunnel_def, "prefix") != 0;
-        for (size_t j = 0; j < i && (bound || pfx); j++) {
-            const struct conf_tunnel *o = &c->tunnels[j];
-            const struct conf_key_state *ok = router_keys(c, j, keys_of, arg);
-            if (!ok)
-                continue;
-            if (bound && kept_line(ok, &tunnel_def, "local") &&
-                !ok[key_index(&tunnel_def, "port")].bad && o->local.s_addr == t->local.s_addr &&
-                o->port == t->port) {
-                error(arg, kept_line_or(k, "port", kept_line(k, &tunnel_def, "local")),
-                      "tunnel %s: local %s port %u is where tunnel %s (line %u) listens already "
-                      "(expected one 6bed4 router per IPv4 address and UDP port)",
-                      name_or(t->name, q, sizeof(q)), v4text(t->local, a), t->port,
-                      name_or(o->name, q2, sizeof(q2)), o->line);
-                bound = false;
-            }
-            if (pfx && kept_line(ok, &tunnel_def, "prefix") &&
-                e6_prefix_equal(&o->prefix, &t->prefix)) {
-                error(arg, kept_line(k, &tunnel_def, "prefix"),
-                      "tunnel %s: prefix %s is tunnel %s's already (line %u) (expected one 6bed4 "
-                      "router per /64: a peer's address names one router)",
-                      name_or(t->name, q, sizeof(q)), e6_prefix_format(&t->prefix, b, sizeof(b)),
-                      name_or(o->name, q2, sizeof(q2)), o->line);
-                pfx = false;
-            }
+        if (t->mode == CONF_TUN_ROUTER) {
+            line = kept_line(k, &tunnel_def, "local");
+            if (line && !k[key_index(&tunnel_def, "port")].bad && t->port != 0)
+                e[n++] =
+                    (struct bind_ent){t->port, t->local.s_addr, kept_line_or(k, "port", line), i};
+        } else if (t->mode == CONF_TUN_PEER) {
+            line = kept_line(k, &tunnel_def, "local-port");
+            if (line && t->local_port != 0)
+                e[n++] = (struct bind_ent){t->local_port, t->local.s_addr, line, i};
         }
     }
+    qsort(e, n, sizeof(*e), by_bind);
+    for (size_t g = 0; g < n;) {
+        size_t end = g, first = g, any = n;
+        while (end < n && e[end].port == e[g].port)
+            end++;
+        for (size_t i = g; i < end; i++)
+            if (bind_before(&e[i], &e[first]))
+                first = i;
+        if (e[g].addr == 0)
+            any = g; /* sorted first, earliest first */
+        for (size_t i = g, run = g; i < end; i++) {
+            const struct bind_ent *o = NULL;
+            if (e[i].addr != e[run].addr)
+                run = i;
+            if (e[i].addr == 0)
+                o = &e[first];
+            else if (any < n && bind_before(&e[any], &e[run]))
+                o = &e[any];
+            else
+                o = &e[run];
+            if (o != &e[i] && bind_before(o, &e[i]))
+                bind_clash(c, &e[i], o, error, arg);
+        }
+        g = end;
+    }
+    free(e);
 }
 
 /* A 6bed4 router's /64 against one prefix of a 6in4 tunnel. */
@@ -1969,7 +2069,8 @@ void conf_schema_check(const struct conf *c, conf_error_fn error, conf_keys_of_f
     check_tunnel_not_proxied(c, error, arg);
     check_tunnel_pairs(c, error, keys_of, arg);
     if (keys_of) {
-        check_6bed4_routers(c, error, keys_of, arg);
+        check_6bed4_binds(c, error, keys_of, arg);
+        check_6bed4_prefixes(c, error, keys_of, arg);
         check_6bed4_vs_6in4(c, error, keys_of, arg);
     }
 }

@@ -4118,6 +4118,636 @@ static void test_tunnel_cross(void **state)
                       "}\n"));
 }
 
+/* ---- tunnel NAME { type = 6bed4 ... }: draft-vanrein-6bed4 ---- */
+
+/*
+ * "tunnel r {" and the router's four required keys on lines 2 to 5, then
+ * BODY from line 6; a peer's three on lines 2 to 4, BODY from line 5.
+ */
+#define R6_HEAD                                                                                    \
+    "tunnel r {\n  type = 6bed4\n  mode = router\n  local = 192.0.2.6\n  prefix = "                \
+    "2001:db8:1::/64\n"
+#define P6_HEAD "tunnel p {\n  type = 6bed4\n  mode = peer\n  router = 198.51.100.6\n"
+
+static char *body_text(const char *head, const char *body)
+{
+    char *text = malloc(strlen(head) + strlen(body) + 4);
+
+    assert_non_null(text);
+    sprintf(text, "%s%s}\n", head, body);
+    return text;
+}
+
+static struct conf *load_6bed4(const char *head, const char *body)
+{
+    char *text = body_text(head, body);
+    struct conf *c = load_ok(text);
+
+    free(text);
+    assert_int_equal(c->n_tunnels, 1);
+    return c;
+}
+
+/* Refused with exactly the one message want. */
+static void expect_6bed4(const char *head, const char *body, const char *want)
+{
+    char *text = body_text(head, body);
+
+    expect(text, want, NULL);
+    free(text);
+}
+
+static void test_6bed4_router_defaults(void **state)
+{
+    char b[E6_PREFIXSTRLEN], v[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_6bed4(R6_HEAD, "");
+    t = &c->tunnels[0];
+    assert_string_equal(t->name, "r");
+    assert_int_equal(t->line, 1);
+    assert_int_equal(t->type, CONF_TUNNEL_6BED4);
+    assert_int_equal(t->mode, CONF_TUN_ROUTER);
+    assert_string_equal(v4(&t->local, v), "192.0.2.6");
+    assert_int_equal(t->port, 25790);
+    assert_string_equal(pfx(&t->prefix, b), "2001:db8:1::/64");
+    assert_int_equal(t->n_routes, 0);
+    assert_null(t->routes);
+    assert_int_equal(t->peers, 16384);
+    assert_int_equal(t->peer_timeout, 120);
+    assert_int_equal(t->ttl, 64);
+    assert_int_equal(t->mtu, 1280);
+    assert_int_equal(t->n_clients, 0);
+    /* the peer and 6in4 keys stay zero */
+    assert_int_equal(t->router.s_addr, 0);
+    assert_int_equal(t->remote.s_addr, 0);
+    assert_int_equal(t->client_plen, 0);
+    conf_free(c);
+
+    /* the one-line router of the other tests; a unique-local /64 */
+    c = load_ok("tunnel t6 {" T6 "}\ntunnel u6 { type = 6bed4 mode = router local = 192.0.2.7 "
+                "prefix = \"fd00:1:2:3::/64\" }\n");
+    assert_string_equal(pfx(&c->tunnels[0].prefix, b), "2001:db8:1::/64");
+    assert_string_equal(pfx(&c->tunnels[1].prefix, b), "fd00:1:2:3::/64");
+    conf_free(c);
+}
+
+static void test_6bed4_peer_defaults(void **state)
+{
+    char v[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_6bed4(P6_HEAD, "");
+    t = &c->tunnels[0];
+    assert_int_equal(t->type, CONF_TUNNEL_6BED4);
+    assert_int_equal(t->mode, CONF_TUN_PEER);
+    assert_string_equal(v4(&t->router, v), "198.51.100.6");
+    assert_int_equal(t->port, 25790);
+    assert_int_equal(t->local.s_addr, htonl(INADDR_ANY));
+    assert_int_equal(t->local_port, 0);
+    assert_int_equal(t->keepalive, 30);
+    assert_int_equal(t->keepalive_ttl, 3);
+    assert_true(t->default_route);
+    assert_int_equal(t->ttl, 64);
+    assert_int_equal(t->mtu, 1280);
+    /* the router keys stay zero */
+    assert_int_equal(t->prefix.len, 0);
+    assert_int_equal(t->n_routes, 0);
+    conf_free(c);
+}
+
+/* A 6bed4 router with every key written. */
+static void test_6bed4_router_full(void **state)
+{
+    char b[E6_PREFIXSTRLEN], v[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_ok("tunnel bed0 {\n"                                            /* 1 */
+                "  type = 6bed4\n"                                           /* 2 */
+                "  mode = router\n"                                          /* 3 */
+                "  local = 192.0.2.1\n"                                      /* 4 */
+                "  port = 3653\n"                                            /* 5 */
+                "  prefix = 2001:db8:9:6b::/64\n"                            /* 6 */
+                "  routes = { \"2001:db8:5::/48\", \"2001:db8:7::1/128\",\n" /* 7 */
+                "             \"2001:db8:9:100::/56\" }\n"                   /* 8 */
+                "  peers = 0\n"                                              /* 9 */
+                "  peer-timeout = 600\n"                                     /* 10 */
+                "  ttl = 32\n"                                               /* 11 */
+                "  mtu = 1280\n"                                             /* 12 */
+                "}\n"
+                "proxy eth0 {\n"
+                "  rule 2001:db8:9:6b::/64 { method = 6bed4 tunnel = bed0 }\n"
+                "}\n");
+    t = conf_find_tunnel(c, "bed0");
+    assert_non_null(t);
+    assert_int_equal(t->mode, CONF_TUN_ROUTER);
+    assert_string_equal(v4(&t->local, v), "192.0.2.1");
+    assert_int_equal(t->port, 3653);
+    assert_string_equal(pfx(&t->prefix, b), "2001:db8:9:6b::/64");
+    assert_int_equal(t->n_routes, 3);
+    assert_string_equal(pfx(&t->routes[0], b), "2001:db8:5::/48");
+    assert_string_equal(pfx(&t->routes[1], b), "2001:db8:7::1/128");
+    assert_string_equal(pfx(&t->routes[2], b), "2001:db8:9:100::/56");
+    assert_int_equal(t->peers, 0);
+    assert_int_equal(t->peer_timeout, 600);
+    assert_int_equal(t->ttl, 32);
+    assert_int_equal(t->mtu, 1280);
+    assert_int_equal(c->proxies[0].rules[0].method, CONF_PROXY_6BED4);
+    assert_string_equal(c->proxies[0].rules[0].tunnel, "bed0");
+    conf_free(c);
+
+    /* the default route alone is a route too (RFC 4191 2.3) */
+    c = load_6bed4(R6_HEAD, "  routes = { \"::/0\" }\n");
+    assert_int_equal(c->tunnels[0].n_routes, 1);
+    assert_string_equal(pfx(&c->tunnels[0].routes[0], b), "::/0");
+    conf_free(c);
+}
+
+/* A 6bed4 peer with every key written. */
+static void test_6bed4_peer_full(void **state)
+{
+    char v[INET_ADDRSTRLEN];
+    const struct conf_tunnel *t;
+    struct conf *c;
+
+    (void)state;
+    c = load_ok("tunnel bed0 {\n"
+                "  type = 6bed4\n"
+                "  mode = peer\n"
+                "  router = 192.0.2.1\n"
+                "  port = 3653\n"
+                "  local = 203.0.113.5\n"
+                "  local-port = 40000\n"
+                "  keepalive = 15\n"
+                "  keepalive-ttl = 2\n"
+                "  default-route = no\n"
+                "  ttl = 100\n"
+                "  mtu = 1280\n"
+                "}\n");
+    t = &c->tunnels[0];
+    assert_int_equal(t->mode, CONF_TUN_PEER);
+    assert_string_equal(v4(&t->router, v), "192.0.2.1");
+    assert_int_equal(t->port, 3653);
+    assert_string_equal(v4(&t->local, v), "203.0.113.5");
+    assert_int_equal(t->local_port, 40000);
+    assert_int_equal(t->keepalive, 15);
+    assert_int_equal(t->keepalive_ttl, 2);
+    assert_false(t->default_route);
+    assert_int_equal(t->ttl, 100);
+    assert_int_equal(t->mtu, 1280);
+    conf_free(c);
+}
+
+static void test_6bed4_bounds(void **state)
+{
+    static const struct {
+        const char *head, *key, *value;
+        size_t off, size;
+        unsigned long want;
+    } ok[] = {
+        {R6_HEAD, "port", "1", offsetof(struct conf_tunnel, port), 2, 1},
+        {R6_HEAD, "port", "65535", offsetof(struct conf_tunnel, port), 2, 65535},
+        {P6_HEAD, "port", "1", offsetof(struct conf_tunnel, port), 2, 1},
+        {P6_HEAD, "port", "65535", offsetof(struct conf_tunnel, port), 2, 65535},
+        {R6_HEAD, "peers", "0", offsetof(struct conf_tunnel, peers), 4, 0},
+        {R6_HEAD, "peers", "1048576", offsetof(struct conf_tunnel, peers), 4, 1048576},
+        {R6_HEAD, "peer-timeout", "10", offsetof(struct conf_tunnel, peer_timeout), 4, 10},
+        {R6_HEAD, "peer-timeout", "86400", offsetof(struct conf_tunnel, peer_timeout), 4, 86400},
+        {R6_HEAD, "ttl", "1", offsetof(struct conf_tunnel, ttl), 4, 1},
+        {P6_HEAD, "ttl", "255", offsetof(struct conf_tunnel, ttl), 4, 255},
+        {R6_HEAD, "mtu", "1280", offsetof(struct conf_tunnel, mtu), 4, 1280},
+        {P6_HEAD, "mtu", "1280", offsetof(struct conf_tunnel, mtu), 4, 1280},
+        {P6_HEAD, "local-port", "0", offsetof(struct conf_tunnel, local_port), 2, 0},
+        {P6_HEAD, "local-port", "1", offsetof(struct conf_tunnel, local_port), 2, 1},
+        {P6_HEAD, "local-port", "65535", offsetof(struct conf_tunnel, local_port), 2, 65535},
+        {P6_HEAD, "keepalive", "1", offsetof(struct conf_tunnel, keepalive), 4, 1},
+        {P6_HEAD, "keepalive", "3600", offsetof(struct conf_tunnel, keepalive), 4, 3600},
+        {P6_HEAD, "keepalive-ttl", "1", offsetof(struct conf_tunnel, keepalive_ttl), 4, 1},
+        {P6_HEAD, "keepalive-ttl", "255", offsetof(struct conf_tunnel, keepalive_ttl), 4, 255},
+    };
+    static const struct {
+        const char *head, *body, *want;
+    } bad[] = {
+        {R6_HEAD, "  port = 0\n",
+         "t.conf:6: tunnel \"r\": port 0 cannot be listened on (expected the UDP port peers send "
+         "to, 1 to 65535; default 25790)"},
+        {P6_HEAD, "  port = 0\n",
+         "t.conf:5: tunnel \"p\": port 0 is not a port a router can listen on (expected the "
+         "router's UDP port, 1 to 65535; default 25790)"},
+        {R6_HEAD, "  port = 65536\n", "t.conf:6: port 65536 is above 65535"},
+        {P6_HEAD, "  port = 25790x\n",
+         "t.conf:5: port \"25790x\" is not a UDP port number (expected 0 to 65535)"},
+        {R6_HEAD, "  peers = 1048577\n", "t.conf:6: peers 1048577 is above 1048576"},
+        {R6_HEAD, "  peers = -1\n",
+         "t.conf:6: peers \"-1\" is not a number (expected 0 to 1048576)"},
+        {R6_HEAD, "  peer-timeout = 9\n", "t.conf:6: peer-timeout 9 is below 10"},
+        {R6_HEAD, "  peer-timeout = 86401\n", "t.conf:6: peer-timeout 86401 is above 86400"},
+        {R6_HEAD, "  peer-timeout = infinity\n",
+         "t.conf:6: peer-timeout \"infinity\" is not a number of seconds (expected 10 to 86400)"},
+        {R6_HEAD, "  ttl = 0\n", "t.conf:6: ttl 0 is below 1 (RFC 4213 3.3)"},
+        {P6_HEAD, "  ttl = 256\n", "t.conf:5: ttl 256 is above 255 (RFC 4213 3.3)"},
+        {R6_HEAD, "  mtu = 1281\n",
+         "t.conf:6: tunnel \"r\": mtu 1281: a 6bed4 tunnel's MTU is 1280, the only one 6bed4 "
+         "routers and peers use (expected mtu = 1280 or no mtu, draft-vanrein-6bed4)"},
+        {P6_HEAD, "  mtu = 1480\n",
+         "t.conf:5: tunnel \"p\": mtu 1480: a 6bed4 tunnel's MTU is 1280, the only one 6bed4 "
+         "routers and peers use (expected mtu = 1280 or no mtu, draft-vanrein-6bed4)"},
+        {P6_HEAD, "  mtu = 1279\n", "t.conf:5: mtu 1279 is below 1280 (RFC 8200 5, RFC 4213 3.2)"},
+        {P6_HEAD, "  local-port = 65536\n", "t.conf:5: local-port 65536 is above 65535"},
+        {P6_HEAD, "  keepalive = 0\n", "t.conf:5: keepalive 0 is below 1"},
+        {P6_HEAD, "  keepalive = 3601\n", "t.conf:5: keepalive 3601 is above 3600"},
+        {P6_HEAD, "  keepalive-ttl = 0\n", "t.conf:5: keepalive-ttl 0 is below 1"},
+        {P6_HEAD, "  keepalive-ttl = 256\n", "t.conf:5: keepalive-ttl 256 is above 255"},
+        {P6_HEAD, "  default-route = maybe\n",
+         "t.conf:5: default-route \"maybe\" is not yes or no (nor true/false, on/off)"},
+    };
+    char body[128];
+    struct conf *c;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        unsigned long got = 0;
+        uint16_t u16;
+        unsigned u;
+        snprintf(body, sizeof(body), "  %s = %s\n", ok[i].key, ok[i].value);
+        c = load_6bed4(ok[i].head, body);
+        if (ok[i].size == 2) {
+            memcpy(&u16, (const char *)&c->tunnels[0] + ok[i].off, 2);
+            got = u16;
+        } else {
+            memcpy(&u, (const char *)&c->tunnels[0] + ok[i].off, 4);
+            got = u;
+        }
+        if (got != ok[i].want)
+            fail_msg("%s = %s: got %lu", ok[i].key, ok[i].value, got);
+        conf_free(c);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_6bed4(bad[i].head, bad[i].body, bad[i].want);
+}
+
+/* prefix = P/64 of a router: a global unicast /64 without host bits. */
+static void test_6bed4_prefix(void **state)
+{
+    static const struct {
+        const char *value, *want;
+    } bad[] = {
+        {"2001:db8::/48",
+         "prefix \"2001:db8::/48\" is a /48 (expected a global unicast /64, like "
+         "2001:db8:1:2::/64) (the other 64 bits of a peer's address hold its IPv4 address and "
+         "port, draft-vanrein-6bed4)"},
+        {"2001:db8::/65",
+         "prefix \"2001:db8::/65\" is a /65 (expected a global unicast /64, like "
+         "2001:db8:1:2::/64) (the other 64 bits of a peer's address hold its IPv4 address and "
+         "port, draft-vanrein-6bed4)"},
+        {"2001:db8::1/64",
+         "prefix \"2001:db8::1/64\": host bits set beyond /64; did you mean 2001:db8::/64? "
+         "(expected a global unicast /64, like 2001:db8:1:2::/64)"},
+        {"2001:db8::",
+         "prefix \"2001:db8::\": '2001:db8::' has no prefix length (write ADDR/LEN, e.g. "
+         "2001:db8::/64) (expected a global unicast /64, like 2001:db8:1:2::/64)"},
+        {"fe80::/64",
+         "prefix \"fe80::/64\" is link-local, in fe80::/10, which is never routed (expected a "
+         "global unicast /64, like 2001:db8:1:2::/64, RFC 4291 2.5.6)"},
+        {"ff0e::/64",
+         "prefix \"ff0e::/64\" is multicast, in ff00::/8 (expected a global unicast /64, like "
+         "2001:db8:1:2::/64, RFC 4291 2.7)"},
+        {"::/64",
+         "prefix \"::/64\" holds the unspecified and loopback addresses (::/64; expected a "
+         "global unicast /64, like 2001:db8:1:2::/64, RFC 4291 2.5.2)"},
+    };
+    char body[128], want[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body),
+                 "tunnel r {\n  type = 6bed4\n  mode = router\n  local = 192.0.2.6\n"
+                 "  prefix = \"%s\"\n}\n",
+                 bad[i].value);
+        snprintf(want, sizeof(want), "t.conf:5: %s", bad[i].want);
+        expect(body, want, NULL);
+    }
+}
+
+/* routes = { ... }: RFC 4191 Route Information offered to the peers. */
+static void test_6bed4_routes(void **state)
+{
+    char body[1024];
+    size_t o;
+    struct conf *c;
+
+    (void)state;
+    /* 16 routes, the most; a 17th is refused */
+    o = (size_t)sprintf(body, "  routes = {");
+    for (int i = 0; i < 16; i++)
+        o += (size_t)sprintf(body + o, "%s\"2001:db8:%x::/48\"", i ? ", " : " ", 0x100 + i);
+    sprintf(body + o, " }\n");
+    c = load_6bed4(R6_HEAD, body);
+    assert_int_equal(c->tunnels[0].n_routes, 16);
+    conf_free(c);
+    sprintf(body + o, ", \"2001:db8:ffff::/48\" }\n");
+    expect_6bed4(R6_HEAD, body,
+                 "t.conf:6: routes has 17 entries (expected 1 to 16) (RFC 4191 2.3)");
+    /* an empty list is no list (libconfuse says nothing about it): no routes */
+    c = load_6bed4(R6_HEAD, "  routes = { }\n");
+    assert_int_equal(c->tunnels[0].n_routes, 0);
+    conf_free(c);
+    expect_6bed4(R6_HEAD, "  routes = { \"ff00::/8\" }\n",
+                 "t.conf:6: routes \"ff00::/8\" overlaps multicast ff00::/8 (expected a unicast "
+                 "prefix, RFC 4291 2.7)");
+    expect_6bed4(R6_HEAD, "  routes = { \"2001:db8:5::/48\", \"8000::/1\" }\n",
+                 "t.conf:6: routes \"8000::/1\" overlaps multicast ff00::/8 (expected a unicast "
+                 "prefix, RFC 4291 2.7)");
+    expect_6bed4(R6_HEAD, "  routes = { \"fe80::/64\" }\n",
+                 "t.conf:6: routes \"fe80::/64\" overlaps link-local fe80::/10, which is never "
+                 "routed (expected a global or unique-local prefix, RFC 4291 2.5.6)");
+    expect_6bed4(R6_HEAD, "  routes = { \"2001:db8:5::/48\", \"2001:db8:5:1::/64\" }\n",
+                 "t.conf:6: routes lists \"2001:db8:5::/48\" and \"2001:db8:5:1::/64\", which "
+                 "overlap (expected disjoint prefixes)");
+    expect_6bed4(R6_HEAD, "  routes = { \"::/0\", \"2001:db8:5::/48\" }\n",
+                 "t.conf:6: routes lists \"::/0\" and \"2001:db8:5::/48\", which overlap "
+                 "(expected disjoint prefixes)");
+    expect_6bed4(R6_HEAD, "  routes = { \"2001:db8:5::1/48\" }\n",
+                 "t.conf:6: routes \"2001:db8:5::1/48\": host bits set beyond /48; did you mean "
+                 "2001:db8:5::/48?");
+    expect_6bed4(R6_HEAD, "  routes = \"2001:db8:5::/48\"\n  routes = { \"2001:db8:6::/48\" }\n",
+                 "t.conf:7: routes is set twice (first at line 6)");
+}
+
+/* Keys of the other type, of the other end; mode and the required keys. */
+static void test_6bed4_mode_keys(void **state)
+{
+    (void)state;
+    expect("tunnel t0 {\n"                               /* 1 */
+           "  type = 6in4\n"                             /* 2 */
+           "  mode = client\n"                           /* 3 */
+           "  local = 192.0.2.1\n"                       /* 4 */
+           "  remote = 198.51.100.1\n"                   /* 5 */
+           "  client-address = \"2001:db8:9:1::2/64\"\n" /* 6 */
+           "  port = 25790\n"                            /* 7 */
+           "  prefix = 2001:db8:1::/64\n"                /* 8 */
+           "  routes = { \"2001:db8:5::/48\" }\n"        /* 9 */
+           "  peers = 10\n"                              /* 10 */
+           "  peer-timeout = 60\n"                       /* 11 */
+           "  router = 198.51.100.6\n"                   /* 12 */
+           "  local-port = 1000\n"                       /* 13 */
+           "  keepalive = 10\n"                          /* 14 */
+           "  keepalive-ttl = 4\n"                       /* 15 */
+           "}\n",
+           "t.conf:7: tunnel \"t0\": port is a 6bed4 setting (expected no port in a 6in4 tunnel)",
+           "t.conf:8: tunnel \"t0\": prefix is a 6bed4 setting (expected no prefix in a 6in4 "
+           "tunnel)",
+           "t.conf:9: tunnel \"t0\": routes is a 6bed4 setting (expected no routes in a 6in4 "
+           "tunnel)",
+           "t.conf:10: tunnel \"t0\": peers is a 6bed4 setting (expected no peers in a 6in4 "
+           "tunnel)",
+           "t.conf:11: tunnel \"t0\": peer-timeout is a 6bed4 setting (expected no peer-timeout "
+           "in a 6in4 tunnel)",
+           "t.conf:12: tunnel \"t0\": router is a 6bed4 setting (expected no router in a 6in4 "
+           "tunnel)",
+           "t.conf:13: tunnel \"t0\": local-port is a 6bed4 setting (expected no local-port in a "
+           "6in4 tunnel)",
+           "t.conf:14: tunnel \"t0\": keepalive is a 6bed4 setting (expected no keepalive in a "
+           "6in4 tunnel)",
+           "t.conf:15: tunnel \"t0\": keepalive-ttl is a 6bed4 setting (expected no "
+           "keepalive-ttl in a 6in4 tunnel)",
+           NULL);
+    /* 6in4 keys in a router, with a client block */
+    expect(R6_HEAD "  mtu-discovery = dynamic\n"                 /* 6 */
+                   "  kernel = auto\n"                           /* 7 */
+                   "  remote = 198.51.100.1\n"                   /* 8 */
+                   "  client-address = \"2001:db8:9:1::2/64\"\n" /* 9 */
+                   "  server-address = 2001:db8:9:1::1\n"        /* 10 */
+                   "  client a {\n"                              /* 11 */
+                   "    remote = 198.51.100.2\n"
+                   "    client-address = \"2001:db8:9:2::2/64\"\n"
+                   "  }\n"
+                   "}\n",
+           "t.conf:6: tunnel \"r\": mtu-discovery is a 6in4 setting (expected no mtu-discovery in "
+           "a 6bed4 tunnel)",
+           "t.conf:7: tunnel \"r\": kernel is a 6in4 setting (expected no kernel in a 6bed4 "
+           "tunnel)",
+           "t.conf:8: tunnel \"r\": remote is a 6in4 setting (expected no remote in a 6bed4 "
+           "tunnel)",
+           "t.conf:9: tunnel \"r\": client-address is a 6in4 setting (expected no client-address "
+           "in a 6bed4 tunnel)",
+           "t.conf:10: tunnel \"r\": server-address is a 6in4 setting (expected no server-address "
+           "in a 6bed4 tunnel)",
+           "t.conf:11: tunnel \"r\": client \"a\": client blocks go only in a 6in4 tunnel with "
+           "mode = server (expected none in a 6bed4 tunnel)",
+           NULL);
+    /* peer keys in a router */
+    expect(R6_HEAD "  router = 198.51.100.6\n" /* 6 */
+                   "  local-port = 1000\n"     /* 7 */
+                   "  keepalive = 10\n"        /* 8 */
+                   "  keepalive-ttl = 4\n"     /* 9 */
+                   "  default-route = yes\n"   /* 10 */
+                   "}\n",
+           "t.conf:6: tunnel \"r\": router goes only with mode = peer, not with mode = router "
+           "(expected no router in a 6bed4 router)",
+           "t.conf:7: tunnel \"r\": local-port goes only with mode = peer, not with mode = router "
+           "(expected no local-port in a 6bed4 router)",
+           "t.conf:8: tunnel \"r\": keepalive goes only with mode = peer, not with mode = router "
+           "(expected no keepalive in a 6bed4 router)",
+           "t.conf:9: tunnel \"r\": keepalive-ttl goes only with mode = peer, not with mode = "
+           "router (expected no keepalive-ttl in a 6bed4 router)",
+           "t.conf:10: tunnel \"r\": default-route goes only with mode = peer, not with mode = "
+           "router (expected no default-route here: a router offers routes to its peers with "
+           "routes = { ... })",
+           NULL);
+    /* router keys in a peer */
+    expect(P6_HEAD "  prefix = 2001:db8:1::/64\n"         /* 5 */
+                   "  routes = { \"2001:db8:5::/48\" }\n" /* 6 */
+                   "  peers = 10\n"                       /* 7 */
+                   "  peer-timeout = 60\n"                /* 8 */
+                   "}\n",
+           "t.conf:5: tunnel \"p\": prefix goes only with mode = router, not with mode = peer "
+           "(expected no prefix in a 6bed4 peer)",
+           "t.conf:6: tunnel \"p\": routes goes only with mode = router, not with mode = peer "
+           "(expected no routes in a 6bed4 peer)",
+           "t.conf:7: tunnel \"p\": peers goes only with mode = router, not with mode = peer "
+           "(expected no peers in a 6bed4 peer)",
+           "t.conf:8: tunnel \"p\": peer-timeout goes only with mode = router, not with mode = "
+           "peer (expected no peer-timeout in a 6bed4 peer)",
+           NULL);
+
+    /* mode: missing, or the other type's */
+    expect("tunnel t0 {\n  type = 6bed4\n  local = 192.0.2.1\n}\n",
+           "t.conf:1: tunnel \"t0\" has no mode (a 6bed4 tunnel needs it: expected mode = router "
+           "or peer)",
+           NULL);
+    expect("tunnel t0 {\n  type = 6bed4\n  mode = client\n}\n",
+           "t.conf:3: tunnel \"t0\": mode = client is a 6in4 mode (expected mode = router or peer "
+           "in a 6bed4 tunnel)",
+           NULL);
+    expect("tunnel t0 {\n  type = 6in4\n  mode = router\n  local = 192.0.2.1\n}\n",
+           "t.conf:3: tunnel \"t0\": mode = router is a 6bed4 mode (expected mode = server or "
+           "client in a 6in4 tunnel)",
+           NULL);
+    expect("tunnel t0 {" T4 "}\ntunnel t1 {\n  type = 6in4\n  mode = peer\n  local = "
+           "192.0.2.1\n}\n",
+           "t.conf:4: tunnel \"t1\": mode = peer is a 6bed4 mode (expected mode = server or "
+           "client in a 6in4 tunnel)",
+           NULL);
+    expect("tunnel t0 {\n  type = 6bed4\n  mode = hub\n}\n",
+           "t.conf:3: mode \"hub\" is not one of server, client, router, peer", NULL);
+
+    /* the required keys */
+    expect("tunnel r {\n  type = 6bed4\n  mode = router\n}\n",
+           "t.conf:1: tunnel \"r\" has no local (a 6bed4 router needs it: expected local = "
+           "IPV4-ADDRESS, the address its peers send to)",
+           "t.conf:1: tunnel \"r\" has no prefix (a 6bed4 router needs it: expected prefix = "
+           "PREFIX/64, the /64 its peers' addresses are made in)",
+           NULL);
+    expect("tunnel p {\n  type = 6bed4\n  mode = peer\n  local = 192.0.2.9\n}\n",
+           "t.conf:1: tunnel \"p\" has no router (a 6bed4 peer needs it: expected router = "
+           "IPV4-ADDRESS, the 6bed4 router's)",
+           NULL);
+    /* a refused value is reported once, not also as missing */
+    expect("tunnel r {\n  type = 6bed4\n  mode = router\n  local = 0.0.0.0\n  prefix = "
+           "\"2001:db8::/63\"\n}\n",
+           "t.conf:4: local \"0.0.0.0\" is in 0.0.0.0/8, \"this network\", which no packet is "
+           "sent to or from (expected a unicast address, RFC 1122 3.2.1.3)",
+           "t.conf:5: prefix \"2001:db8::/63\" is a /63 (expected a global unicast /64, like "
+           "2001:db8:1:2::/64) (the other 64 bits of a peer's address hold its IPv4 address and "
+           "port, draft-vanrein-6bed4)",
+           NULL);
+    expect("tunnel p {\n  type = 6bed4\n  mode = peer\n  router = 224.0.0.1\n}\n",
+           "t.conf:4: router \"224.0.0.1\" is multicast, in 224.0.0.0/4 (expected a unicast "
+           "address, RFC 5771)",
+           NULL);
+    /* the router is not this box */
+    expect(P6_HEAD "  local = 198.51.100.6\n}\n",
+           "t.conf:4: tunnel \"p\": router 198.51.100.6 is local itself (expected the 6bed4 "
+           "router's IPv4 address, the other end of the tunnel)",
+           NULL);
+}
+
+/* Between tunnels: one router per address and port, per /64; 6in4 prefixes apart. */
+static void test_6bed4_cross(void **state)
+{
+    struct conf *c;
+
+    (void)state;
+    /* same local, other ports; same port, other locals; peers on random ports or elsewhere */
+    c = load_ok("tunnel a {" T6 "}\n"
+                "tunnel b { type = 6bed4 mode = router local = 192.0.2.6 port = 3653 prefix = "
+                "\"2001:db8:2::/64\" }\n"
+                "tunnel c { type = 6bed4 mode = router local = 192.0.2.7 prefix = "
+                "\"2001:db8:3::/64\" }\n"
+                "tunnel d {" T6P "local = 192.0.2.8 local-port = 25790 }\n"
+                "tunnel e {" T6P "}\ntunnel f {" T6P "local-port = 0 }\n"
+                "tunnel g {" T6P "local-port = 4000 }\n");
+    assert_int_equal(c->n_tunnels, 7);
+    conf_free(c);
+
+    expect("tunnel a {" T6 "}\n"              /* 1 */
+           "tunnel b {\n"                     /* 2 */
+           "  type = 6bed4\n"                 /* 3 */
+           "  mode = router\n"                /* 4 */
+           "  local = 192.0.2.6\n"            /* 5 */
+           "  prefix = \"2001:db8:2::/64\"\n" /* 6 */
+           "}\n"                              /* 7 */
+           "tunnel c {\n"                     /* 8 */
+           "  type = 6bed4\n"                 /* 9 */
+           "  mode = router\n"                /* 10 */
+           "  local = 192.0.2.6\n"            /* 11 */
+           "  port = 25790\n"                 /* 12 */
+           "  prefix = \"2001:db8:1::/64\"\n" /* 13 */
+           "}\n",
+           "t.conf:5: tunnel \"b\": local 192.0.2.6 port 25790 is bound by tunnel \"a\" (line 1) "
+           "already (expected one 6bed4 tunnel per IPv4 address and UDP port: the second could "
+           "not bind it)",
+           "t.conf:12: tunnel \"c\": local 192.0.2.6 port 25790 is bound by tunnel \"a\" (line "
+           "1) already (expected one 6bed4 tunnel per IPv4 address and UDP port: the second could "
+           "not bind it)",
+           "t.conf:13: tunnel \"c\": prefix 2001:db8:1::/64 is tunnel \"a\"'s already (line 1) "
+           "(expected one 6bed4 router per /64: a peer's address names one router)",
+           NULL);
+
+    /* peers with a fixed local-port: on the router's address, or on every address */
+    expect("tunnel p1 {" T6P "local-port = 25790 }\n"                   /* 1 */
+           "tunnel a {" T6 "}\n"                                        /* 2 */
+           "tunnel p2 {" T6P "local = 192.0.2.6 local-port = 3653 }\n"  /* 3 */
+           "tunnel b { type = 6bed4 mode = router local = 192.0.2.9\n"  /* 4 */
+           "  port = 3653 prefix = \"2001:db8:2::/64\" }\n"             /* 5 */
+           "tunnel p3 {" T6P "local-port = 3653 }\n"                    /* 6 */
+           "tunnel p4 {" T6P "local = 192.0.2.6 local-port = 3653 }\n", /* 7 */
+           "t.conf:2: tunnel \"a\": local 192.0.2.6 port 25790 is bound by tunnel \"p1\" (line 1) "
+           "already (expected one 6bed4 tunnel per IPv4 address and UDP port: the second could "
+           "not bind it)",
+           "t.conf:6: tunnel \"p3\": local-port 3653 on every address (no local) is bound by "
+           "tunnel \"p2\" (line 3) already (expected another local-port, or 0 for a random one)",
+           "t.conf:7: tunnel \"p4\": local-port 3653 on 192.0.2.6 is bound by tunnel \"p2\" (line "
+           "3) already (expected another local-port, or 0 for a random one)",
+           NULL);
+
+    /* a 6in4 client's link, a server's client's link or routed prefix */
+    expect("tunnel a {" T6 "}\n"                                               /* 1 */
+           "tunnel t4 { type = 6in4 mode = client local = 192.0.2.1\n"         /* 2 */
+           "  remote = 198.51.100.1 client-address = \"2001:db8:1::2/64\" }\n" /* 3 */
+           "tunnel s4 {\n"                                                     /* 4 */
+           "  type = 6in4 mode = server local = 192.0.2.1\n"                   /* 5 */
+           "  client home {\n"                                                 /* 6 */
+           "    remote = 198.51.100.2\n"                                       /* 7 */
+           "    client-address = \"2001:db8:9:1::2/64\"\n"                     /* 8 */
+           "    routed-prefixes = { \"2001:db8:2::/48\" }\n"                   /* 9 */
+           "  }\n"                                                             /* 10 */
+           "  client work {\n"                                                 /* 11 */
+           "    remote = 198.51.100.3\n"                                       /* 12 */
+           "    client-address = \"2001:db8:3::2/127\"\n"                      /* 13 */
+           "  }\n"                                                             /* 14 */
+           "}\n"                                                               /* 15 */
+           "tunnel b { type = 6bed4 mode = router local = 192.0.2.7\n"         /* 16 */
+           "  prefix = \"2001:db8:2:5::/64\" }\n"                              /* 17 */
+           "tunnel c { type = 6bed4 mode = router local = 192.0.2.8\n"         /* 18 */
+           "  prefix = \"2001:db8:3::/64\" }\n",                               /* 19 */
+           "t.conf:1: tunnel \"a\": prefix 2001:db8:1::/64 overlaps the link prefix "
+           "2001:db8:1::/64 of tunnel \"t4\" (line 2) (expected disjoint prefixes: each address "
+           "is routed to one place)",
+           "t.conf:17: tunnel \"b\": prefix 2001:db8:2:5::/64 overlaps the routed prefix "
+           "2001:db8:2::/48 of tunnel \"s4\", client \"home\" (line 4) (expected disjoint "
+           "prefixes: each address is routed to one place)",
+           "t.conf:19: tunnel \"c\": prefix 2001:db8:3::/64 overlaps the link prefix "
+           "2001:db8:3::2/127 of tunnel \"s4\", client \"work\" (line 4) (expected disjoint "
+           "prefixes: each address is routed to one place)",
+           NULL);
+}
+
+/* A 6bed4 proxy rule naming a tunnel: a router, whose /64 is the rule's. */
+static void test_6bed4_rule_tunnel(void **state)
+{
+    (void)state;
+    expect_rules("  rule 2001:db8:2::/64 {\n    method = 6bed4\n    tunnel = t6\n  }\n",
+                 "t.conf:2: rule 2001:db8:2::/64: tunnel \"t6\" (line 8) serves prefix "
+                 "2001:db8:1::/64, not 2001:db8:2::/64 (expected rule 2001:db8:1::/64, the /64 "
+                 "of that router's peers)",
+                 NULL);
+    expect("proxy eth0 {\n"
+           "  rule 2001:db8:1::/64 {\n"
+           "    method = 6bed4\n"
+           "    tunnel = p6\n"
+           "  }\n"
+           "}\n"
+           "tunnel p6 {" T6P "}\n",
+           "t.conf:4: rule 2001:db8:1::/64: tunnel \"p6\" (line 7) is not a 6bed4 router (mode = "
+           "peer); method 6bed4 answers for a router's peers (expected the name of a 6bed4 tunnel "
+           "with mode = router)",
+           NULL);
+    /* a router without a (good) prefix is reported there, not again at the rule */
+    expect("proxy eth0 { rule 2001:db8:1::/64 { method = 6bed4 tunnel = r6 } }\n"
+           "tunnel r6 { type = 6bed4 mode = router local = 192.0.2.6 }\n",
+           "t.conf:2: tunnel \"r6\" has no prefix (a 6bed4 router needs it: expected prefix = "
+           "PREFIX/64, the /64 its peers' addresses are made in)",
+           NULL);
+}
+
 static void test_tunnel_errors_together(void **state)
 {
     (void)state;
@@ -4387,6 +5017,16 @@ int main(void)
         cmocka_unit_test(test_tunnel_link),
         cmocka_unit_test(test_tunnel_cross),
         cmocka_unit_test(test_tunnel_errors_together),
+        cmocka_unit_test(test_6bed4_router_defaults),
+        cmocka_unit_test(test_6bed4_peer_defaults),
+        cmocka_unit_test(test_6bed4_router_full),
+        cmocka_unit_test(test_6bed4_peer_full),
+        cmocka_unit_test(test_6bed4_bounds),
+        cmocka_unit_test(test_6bed4_prefix),
+        cmocka_unit_test(test_6bed4_routes),
+        cmocka_unit_test(test_6bed4_mode_keys),
+        cmocka_unit_test(test_6bed4_cross),
+        cmocka_unit_test(test_6bed4_rule_tunnel),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_scan),
     };
