@@ -208,7 +208,10 @@ struct tb4_peers {
     size_t allocated;
 };
 
-/* bound >= 1, timeout_ms >= 1 (now_ms must never go backwards). 0 or -errno. */
+/*
+ * bound >= 1, timeout_ms >= 1. 0 or -errno. A now_ms earlier than the
+ * newest entry's last_ms counts as that one (the expiry list stays sorted).
+ */
 int tb4_peers_init(struct tb4_peers *p, size_t bound, uint32_t timeout_ms);
 void tb4_peers_destroy(struct tb4_peers *p);
 
