@@ -24,6 +24,7 @@
 #define E6_TUNNEL_IO_6BED4_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/counters.h"
@@ -67,5 +68,14 @@ int tb4_service_member(const struct tb4_service *s, const char *tunnel,
 void tb4_service_view(struct e6_json *j, enum e6_view_format fmt, void *service);
 /* `edge6ctl peers [TUNNEL]`: live peers of each router (e6_view_fn; arg: the service). */
 void tb4_service_peers_view(struct e6_json *j, enum e6_view_format fmt, void *service);
+
+/* `edge6ctl peers TUNNEL`: one router's (tunnel NULL: every router's). */
+struct tb4_peers_query {
+    struct tb4_service *service;
+    const char *tunnel;
+};
+void tb4_service_peers_query_view(struct e6_json *j, enum e6_view_format fmt, void *query);
+/* A 6bed4 router of that name runs (to refuse `peers NAME` for anything else). */
+bool tb4_service_has_router(const struct tb4_service *s, const char *tunnel);
 
 #endif

@@ -1,0 +1,430 @@
+/*
+ * tunnel/io_6bed4_worker: the 6bed4 fast path threads. An encap worker
+ * reads its TUN queue in batches, asks tunnel/sixbed4 where each packet
+ * goes (router: the IPv4:port embedded in the destination; peer: the
+ * router) and sends the batch with one sendmmsg. The decap worker takes
+ * batches from the UDP socket with recvmmsg: the router writes what it
+ * accepts into the TUN, hair-pins peer-to-peer packets and sends its RS
+ * and NS answers (RAs through token buckets) in one sendmmsg, and touches
+ * the peer table once per endpoint per batch; the peer writes the
+ * router's packets into the TUN and hands RAs to the loop through a pipe.
+ * Each worker has its own epoll, an eventfd that stops it, and its own
+ * counter block.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/loop.h"
+#include "tunnel/io_6bed4_int.h"
+
+/* per-thread scratch: batch buffers live in the heap, not on the stack */
+struct wbuf {
+    uint8_t pkt[TB4_BATCH][TB4_SLOT];
+    uint8_t reply[TB4_BATCH][TB4_REPLY_MAX];
+    struct mmsghdr in[TB4_BATCH];
+    struct iovec iniov[TB4_BATCH];
+    struct sockaddr_in from[TB4_BATCH];
+    struct mmsghdr out[TB4_BATCH];
+    struct iovec outiov[TB4_BATCH];
+    struct sockaddr_in to[TB4_BATCH];
+    uint8_t kind[TB4_BATCH]; /* what each out message is, for the counters */
+    struct tb4_touch touch[TB4_BATCH];
+};
+
+enum out_kind { OUT_DATA, OUT_HAIRPIN, OUT_REPLY };
+
+static inline void cnt_add(struct tb4_worker *w, size_t idx, uint64_t n)
+{
+    if (w->cnt.v)
+        e6_count_add(w->cnt, idx, n);
+}
+
+static void write_tun(struct tb4_worker *w, int fd, const uint8_t *p, size_t len)
+{
+    for (;;) {
+        if (write(fd, p, len) >= 0)
+            return;
+        if (errno == EINTR)
+            continue;
+        cnt_add(w, B4_TUN_ERRORS, 1);
+        return;
+    }
+}
+
+static void out_add(struct wbuf *b, size_t *m, const void *p, size_t len,
+                    const struct sockaddr_in *to, enum out_kind k)
+{
+    size_t i = (*m)++;
+    b->outiov[i] = (struct iovec){.iov_base = (void *)p, .iov_len = len};
+    if (to)
+        b->to[i] = *to;
+    b->kind[i] = (uint8_t)k;
+    b->out[i] = (struct mmsghdr){
+        .msg_hdr = {.msg_name = to ? &b->to[i] : NULL,
+                    .msg_namelen = to ? sizeof(b->to[i]) : 0,
+                    .msg_iov = &b->outiov[i],
+                    .msg_iovlen = 1},
+    };
+}
+
+static void count_sent(struct tb4_worker *w, const struct wbuf *b, size_t i)
+{
+    size_t len = b->outiov[i].iov_len;
+    switch ((enum out_kind)b->kind[i]) {
+    case OUT_DATA:
+        cnt_add(w, B4_ENCAP_PACKETS, 1);
+        cnt_add(w, B4_ENCAP_BYTES, len);
+        break;
+    case OUT_HAIRPIN:
+        cnt_add(w, B4_HAIRPIN_PACKETS, 1);
+        cnt_add(w, B4_HAIRPIN_BYTES, len);
+        break;
+    case OUT_REPLY:
+        break; /* counted when decided */
+    }
+}
+
+static void send_batch(struct tb4_worker *w, int fd, struct wbuf *b, size_t m)
+{
+    size_t done = 0;
+    while (done < m) {
+        int r = sendmmsg(fd, b->out + done, (unsigned)(m - done), MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* the first one was refused (ENOBUFS, EAGAIN on a full queue,
+             * ECONNREFUSED from an earlier ICMP on a connected socket):
+             * drop it and go on with the rest */
+            cnt_add(w, B4_SEND_ERRORS, 1);
+            done++;
+            continue;
+        }
+        for (size_t i = done; i < done + (size_t)r; i++)
+            count_sent(w, b, i);
+        done += (size_t)r;
+    }
+}
+
+static struct sockaddr_in sin_of(struct tb4_endpoint ep)
+{
+    return (struct sockaddr_in){
+        .sin_family = AF_INET, .sin_addr = ep.addr, .sin_port = htons(ep.port)};
+}
+
+/* peer: our address, read once per batch */
+static bool self_get(struct tb4_fast *f, struct in6_addr *self)
+{
+    pthread_mutex_lock(&f->mu);
+    bool have = f->have_self;
+    if (have)
+        *self = f->self;
+    pthread_mutex_unlock(&f->mu);
+    return have;
+}
+
+/* One batch from the TUN; false when the queue is empty. */
+static bool encap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b)
+{
+    bool more = true;
+    struct in6_addr self;
+    bool have_self = !f->router && self_get(f, &self);
+    size_t m = 0;
+    for (size_t reads = 0; reads < TB4_BATCH; reads++) {
+        ssize_t r = read(w->tunfd, b->pkt[m], TB4_SLOT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            more = false;
+            break;
+        }
+        struct tb4_verdict v;
+        if (f->router)
+            tb4_router_from_tun(&f->rcfg, b->pkt[m], (size_t)r, &v);
+        else
+            tb4_peer_from_tun(have_self ? &self : NULL, b->pkt[m], (size_t)r, &v);
+        if (v.action != TB4_A_UDP) {
+            cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
+            continue;
+        }
+        if (f->router) {
+            struct sockaddr_in to = sin_of(v.ep);
+            out_add(b, &m, b->pkt[m], (size_t)r, &to, OUT_DATA);
+        } else {
+            out_add(b, &m, b->pkt[m], (size_t)r, NULL, OUT_DATA); /* connected to the router */
+        }
+    }
+    if (m)
+        send_batch(w, f->udpfd, b, m);
+    return more;
+}
+
+static void touch_flush(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t *nt)
+{
+    if (!*nt)
+        return;
+    uint64_t now = e6_monotonic_ms();
+    pthread_mutex_lock(&f->mu);
+    size_t refused = tb4_touch_apply(&f->peers, b->touch, *nt, tb4_fast_now(f, now));
+    pthread_mutex_unlock(&f->mu);
+    if (refused)
+        cnt_add(w, B4_PEERS_REFUSED, refused);
+    *nt = 0;
+}
+
+static void touch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t *nt,
+                  struct tb4_endpoint ep, bool keepalive, enum tb4_peer_class cls)
+{
+    if (!f->table)
+        return;
+    if (!tb4_touch_add(b->touch, nt, TB4_BATCH, ep, keepalive, cls)) {
+        touch_flush(w, f, b, nt);
+        tb4_touch_add(b->touch, nt, TB4_BATCH, ep, keepalive, cls);
+    }
+}
+
+static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t i,
+                       size_t *m, size_t *nt, uint64_t now)
+{
+    uint8_t *p = b->pkt[i];
+    size_t len = b->in[i].msg_len;
+    struct tb4_endpoint from = {.addr = b->from[i].sin_addr, .port = ntohs(b->from[i].sin_port)};
+    struct tb4_verdict v;
+    tb4_router_from_udp(&f->rcfg, p, len, from, b->reply[i], &v);
+    switch (v.action) {
+    case TB4_A_DROP:
+    case TB4_A_RA:
+        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_ND_OTHER : v.why), 1);
+        return;
+    case TB4_A_KEEPALIVE:
+        cnt_add(w, B4_KEEPALIVES, 1);
+        touch(w, f, b, nt, from, true, TB4_PEER_ACTIVE);
+        return;
+    case TB4_A_TUN:
+        write_tun(w, f->tunfd0, p, len);
+        cnt_add(w, B4_DECAP_PACKETS, 1);
+        cnt_add(w, B4_DECAP_BYTES, len);
+        if (v.local)
+            cnt_add(w, B4_LOCAL_PACKETS, 1);
+        break;
+    case TB4_A_UDP: {
+        struct sockaddr_in to = sin_of(v.ep);
+        out_add(b, m, p, len, &to, OUT_HAIRPIN);
+        break;
+    }
+    case TB4_A_REPLY: {
+        bool rebind = v.why == TB4_D_REBIND;
+        if (rebind)
+            cnt_add(w, B4_DROP_BASE + TB4_D_REBIND, 1);
+        bool ra = v.reply_type == ND_ROUTER_ADVERT;
+        if (ra && !rebind)
+            cnt_add(w, B4_RS_RECEIVED, 1);
+        else if (!ra)
+            cnt_add(w, B4_NS_ANSWERED, 1);
+        if (ra && !tb4_bucket_take(rebind ? &f->ra_rebind : &f->ra_solicit, now)) {
+            cnt_add(w, B4_RA_SUPPRESSED, 1);
+        } else if (v.reply_len > 0 && v.reply_len <= TB4_REPLY_MAX) {
+            if (ra)
+                cnt_add(w, B4_RA_SENT, 1);
+            out_add(b, m, b->reply[i], v.reply_len, &b->from[i], OUT_REPLY);
+        }
+        /* an RS is the first step of a peer: known, not yet proven */
+        if (ra && !rebind)
+            touch(w, f, b, nt, from, false, TB4_PEER_SOLICITED);
+        else if (v.live)
+            touch(w, f, b, nt, from, false, TB4_PEER_ACTIVE);
+        return;
+    }
+    }
+    if (v.live)
+        touch(w, f, b, nt, from, false, TB4_PEER_ACTIVE);
+}
+
+static void peer_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t i,
+                     const struct in6_addr *self)
+{
+    uint8_t *p = b->pkt[i];
+    size_t len = b->in[i].msg_len;
+    /* connected to the router: only it can be here, but what was queued
+     * between bind() and connect() came from anyone */
+    if (b->from[i].sin_addr.s_addr != f->router_ep.addr.s_addr ||
+        ntohs(b->from[i].sin_port) != f->router_ep.port) {
+        cnt_add(w, B4_DROP_BASE + TB4_D_SPOOFED, 1);
+        return;
+    }
+    struct tb4_verdict v;
+    tb4_peer_from_udp(self, p, len, &v);
+    switch (v.action) {
+    case TB4_A_TUN:
+        write_tun(w, f->tunfd0, p, len);
+        cnt_add(w, B4_DECAP_PACKETS, 1);
+        cnt_add(w, B4_DECAP_BYTES, len);
+        return;
+    case TB4_A_RA: {
+        /* the loop configures it; a full pipe means it is far behind and
+         * the router will answer the next RS anyway */
+        ssize_t r = write(f->rafd, &v.ra, sizeof(v.ra));
+        if (r != (ssize_t)sizeof(v.ra))
+            cnt_add(w, B4_DROP_BASE + TB4_D_BAD_RA, 1);
+        return;
+    }
+    default:
+        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_OURS : v.why), 1);
+        return;
+    }
+}
+
+static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b)
+{
+    for (size_t i = 0; i < TB4_BATCH; i++) {
+        b->iniov[i] = (struct iovec){.iov_base = b->pkt[i], .iov_len = TB4_SLOT};
+        b->in[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &b->from[i],
+                                                .msg_namelen = sizeof(b->from[i]),
+                                                .msg_iov = &b->iniov[i],
+                                                .msg_iovlen = 1}};
+    }
+    int n;
+    do
+        n = recvmmsg(f->udpfd, b->in, TB4_BATCH, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    size_t m = 0, nt = 0;
+    uint64_t now = e6_monotonic_ms();
+    struct in6_addr self;
+    bool have_self = !f->router && self_get(f, &self);
+    for (int i = 0; i < n; i++) {
+        if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+            cnt_add(w, B4_RX_TRUNCATED, 1);
+            continue;
+        }
+        if (b->in[i].msg_hdr.msg_namelen < sizeof(struct sockaddr_in) ||
+            b->from[i].sin_family != AF_INET) {
+            cnt_add(w, B4_DROP_BASE + TB4_D_SPOOFED, 1);
+            continue;
+        }
+        if (f->router)
+            router_one(w, f, b, (size_t)i, &m, &nt, now);
+        else
+            peer_one(w, f, b, (size_t)i, have_self ? &self : NULL);
+    }
+    if (m)
+        send_batch(w, f->udpfd, b, m);
+    touch_flush(w, f, b, &nt);
+    return n == TB4_BATCH;
+}
+
+struct wctx {
+    struct tb4_worker *w;
+    struct tb4_fast *f;
+};
+
+static void *worker_main(void *arg)
+{
+    struct wctx ctx = *(struct wctx *)arg;
+    free(arg);
+    struct tb4_worker *w = ctx.w;
+    struct tb4_fast *f = ctx.f;
+    struct wbuf *b = malloc(sizeof(*b));
+    if (!b) {
+        e6_err("6bed4 worker: out of memory; this direction carries nothing");
+        return NULL;
+    }
+    while (!atomic_load(&w->stop)) {
+        struct epoll_event ev[2];
+        int n = epoll_wait(w->epfd, ev, 2, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            e6_err("6bed4 worker: epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n && !atomic_load(&w->stop); i++) {
+            int fd = ev[i].data.fd;
+            if (fd == w->stopfd)
+                break;
+            if (w->kind == TB4_W_ENCAP)
+                while (encap_batch(w, f, b) && !atomic_load(&w->stop))
+                    ;
+            else
+                while (decap_batch(w, f, b) && !atomic_load(&w->stop))
+                    ;
+        }
+    }
+    free(b);
+    return NULL;
+}
+
+static int ep_add(int epfd, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int tb4_worker_start(struct tb4_worker *w, struct tb4_fast *f, char *err, size_t errlen)
+{
+    int r;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->epfd < 0 || w->stopfd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "6bed4 worker: %s", strerror(-r));
+        goto fail;
+    }
+    if ((r = ep_add(w->epfd, w->stopfd)) < 0 ||
+        (r = ep_add(w->epfd, w->kind == TB4_W_ENCAP ? w->tunfd : f->udpfd)) < 0) {
+        snprintf(err, errlen, "6bed4 worker epoll: %s", strerror(-r));
+        goto fail;
+    }
+    struct wctx *ctx = malloc(sizeof(*ctx));
+    if (!ctx) {
+        r = -ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *ctx = (struct wctx){.w = w, .f = f};
+    atomic_store(&w->stop, false);
+    r = -pthread_create(&w->thread, NULL, worker_main, ctx);
+    if (r < 0) {
+        free(ctx);
+        snprintf(err, errlen, "cannot start a 6bed4 worker thread: %s", strerror(-r));
+        goto fail;
+    }
+    w->running = true;
+    return 0;
+fail:
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->stopfd >= 0)
+        close(w->stopfd);
+    w->epfd = w->stopfd = -1;
+    return r;
+}
+
+void tb4_worker_stop(struct tb4_worker *w)
+{
+    if (w->running) {
+        atomic_store(&w->stop, true);
+        uint64_t one = 1;
+        ssize_t n = write(w->stopfd, &one, sizeof(one));
+        (void)n;
+        pthread_join(w->thread, NULL);
+        w->running = false;
+    }
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->stopfd >= 0)
+        close(w->stopfd);
+    w->epfd = w->stopfd = -1;
+}
