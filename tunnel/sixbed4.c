@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,22 @@ static void router_rs(const struct tb4_router_cfg *r, const struct e6_ip6_pkt *p
         v->live = true;
 }
 
+/*
+ * Where the router may send a datagram on a peer's behalf: nowhere that is
+ * not a remote unicast host. Without this a peer (hair-pin) or anyone on
+ * the internet (through the TUN) could point an address at 127.0.0.1:53, at
+ * a broadcast or multicast group, or at the router's own IPv4 and reach its
+ * local services from a trusted source.
+ */
+static bool endpoint_ok(const struct tb4_router_cfg *r, struct tb4_endpoint ep)
+{
+    uint32_t a = ntohl(ep.addr.s_addr);
+    uint8_t top = (uint8_t)(a >> 24);
+    if (ep.port == 0 || top == 0 || top == 127 || top >= 224)
+        return false;
+    return ep.addr.s_addr != r->self.addr.s_addr;
+}
+
 /* Valid originator: a 6bed4 address of our /64 carrying the datagram's IPv4:port. */
 enum origin { ORIGIN_VALID, ORIGIN_REBIND, ORIGIN_SPOOFED };
 
@@ -333,6 +350,10 @@ void tb4_router_from_udp(const struct tb4_router_cfg *r, uint8_t *pkt, size_t le
     }
     struct tb4_endpoint to;
     if (e6_6bed4_in_prefix(&r->prefix, dst) && e6_6bed4_decode(dst, &to.addr, &to.port, NULL)) {
+        if (!endpoint_ok(r, to)) {
+            verdict_drop(v, TB4_D_NOT_PEER);
+            return;
+        }
         /* the daemon is the only router on a peer-to-peer path: one decrement here */
         if (p.hdr.hop_limit <= 1) {
             verdict_drop(v, TB4_D_HOP_LIMIT);
@@ -372,7 +393,7 @@ void tb4_router_from_tun(const struct tb4_router_cfg *r, const uint8_t *pkt, siz
     }
     struct tb4_endpoint to;
     if (!e6_6bed4_in_prefix(&r->prefix, &p.hdr.dst) ||
-        !e6_6bed4_decode(&p.hdr.dst, &to.addr, &to.port, NULL) || to.port == 0) {
+        !e6_6bed4_decode(&p.hdr.dst, &to.addr, &to.port, NULL) || !endpoint_ok(r, to)) {
         verdict_drop(v, TB4_D_NOT_PEER);
         return;
     }

@@ -66,7 +66,9 @@ enum tb4_drop {
     TB4_D_SPOOFED,     /* source not a 6bed4 address of our /64 (router) */
     TB4_D_REBIND,      /* 6bed4 source of our /64, endpoint differs: an RA answers it */
     TB4_D_HOP_LIMIT,   /* hair-pin with hop limit <= 1 */
-    TB4_D_NOT_PEER,    /* from the TUN: destination not a 6bed4 address of our /64 */
+    TB4_D_NOT_PEER,    /* from the TUN: destination not a 6bed4 address of our /64; from the
+                          TUN or hair-pin: one whose IPv4 is no remote unicast host (0/8,
+                          127/8, 224/4, 240/4, the router's own) */
     TB4_D_NOT_OURS,    /* peer: destination not our address, or source (TUN) not ours */
     TB4_D_NO_PREFIX,   /* peer: data before the router gave us a prefix */
     TB4_D_BAD_RA,      /* peer: an RA without a usable /114 (or not from fe80::/10) */

@@ -71,8 +71,11 @@ static void check_verdict(const struct tb4_verdict *v)
         check(v->why != TB4_OK);
     else if (v->action != TB4_A_REPLY)
         check(v->why == TB4_OK);
-    if (v->action == TB4_A_UDP)
-        check(v->ep.port != 0 || !v->hairpin);
+    if (v->action == TB4_A_UDP && (v->hairpin || v->ep.port)) {
+        uint8_t top = (uint8_t)(ntohl(v->ep.addr.s_addr) >> 24);
+        check(v->ep.port != 0 && top != 0 && top != 127 && top < 224);
+        check(v->ep.addr.s_addr != cfg.self.addr.s_addr);
+    }
 }
 
 static void check_reply(const struct tb4_verdict *v, const uint8_t *reply, struct tb4_endpoint from)

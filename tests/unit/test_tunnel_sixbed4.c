@@ -587,6 +587,20 @@ static void test_hairpin(void **state)
     assert_int_equal(v.action, TB4_A_UDP);
     assert_int_equal(pkt[7], 1);
 
+    /* never to the router's own IPv4, loopback, "this network", multicast or broadcast */
+    const char *bad[] = {"192.0.2.1", "127.0.0.1", "0.1.2.3", "224.0.0.1", "255.255.255.255"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct in6_addr d;
+        struct in_addr ip = A4(bad[i]);
+        assert_true(e6_6bed4_encode(&cfg.prefix, ip, i == 0 ? 53 : 25790, 1, &d));
+        n = mkdata(pkt, &addr_a, &d, 64);
+        udp(pkt, n, ep_a, reply, &v);
+        assert_drop(&v, TB4_D_NOT_PEER);
+        assert_int_equal(pkt[7], 64);
+        tb4_router_from_tun(&cfg, pkt, n, &v);
+        assert_drop(&v, TB4_D_NOT_PEER);
+    }
+
     for (uint8_t hop = 0; hop <= 1; hop++) {
         n = mkdata(pkt, &addr_a, &addr_b, hop);
         udp(pkt, n, ep_a, reply, &v);
