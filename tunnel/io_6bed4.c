@@ -679,11 +679,11 @@ static void peer_take_ra(struct tb4_tunnel *t, const struct tb4_ra_info *ra)
     if (!t->configured || !tb4_peer_want_equal(&t->have, &w)) {
         char a[E6_ADDRSTRLEN], p[E6_PREFIXSTRLEN], b[E6_ADDRSTRLEN];
         if (t->configured && !e6_addr_equal(&t->have.addr, &w.addr))
-            e6_notice("tunnel %s: the router gave a new prefix %s (was %s: our NAT mapping "
-                      "changed): address %s",
+            e6_notice("tunnel %s: the router gave a new prefix %s (our NAT mapping changed): "
+                      "address %s replaces %s",
                       t->name, e6_prefix_format(&w.pio, p, sizeof(p)),
-                      e6_addr_format(&t->have.addr, b, sizeof(b)),
-                      e6_addr_format(&w.addr, a, sizeof(a)));
+                      e6_addr_format(&w.addr, a, sizeof(a)),
+                      e6_addr_format(&t->have.addr, b, sizeof(b)));
         else if (!t->configured)
             e6_notice("tunnel %s: the router gave prefix %s: address %s/%u", t->name,
                       e6_prefix_format(&w.pio, p, sizeof(p)), e6_addr_format(&w.addr, a, sizeof(a)),
