@@ -727,14 +727,16 @@ static void check_rule_6bed4(const struct conf_check *ck, const struct conf_tunn
     const struct conf_key_state *pfx = tk ? &tk[key_index(&tunnel_def, "prefix")] : NULL;
     char tb[E6_PREFIXSTRLEN];
 
-    if (!mode || !mode->line || mode->bad)
+    /* a 6in4 mode in a 6bed4 tunnel is reported at the tunnel */
+    if (!mode || !mode->line || mode->bad ||
+        (t->mode != CONF_TUN_ROUTER && t->mode != CONF_TUN_PEER))
         return;
-    if (t->mode != CONF_TUN_ROUTER) {
+    if (t->mode == CONF_TUN_PEER) {
         ck->error(ck->arg, line_of(ck, "tunnel"),
-                  "rule %s: tunnel %s (line %u) is not a 6bed4 router (mode = %s); method 6bed4 "
+                  "rule %s: tunnel %s (line %u) is not a 6bed4 router (mode = peer); method 6bed4 "
                   "answers for a router's peers (expected the name of a 6bed4 tunnel with mode = "
                   "router)",
-                  b, q, t->line, t->mode == CONF_TUN_PEER ? "peer" : "not router or peer");
+                  b, q, t->line);
         return;
     }
     if (!pfx->line || pfx->bad || !prefix_ok(&r->prefix) || r->prefix.len != PROXY_6BED4_LEN)

@@ -248,9 +248,9 @@ static void test_example_loads(void **state)
 }
 
 /*
- * The example's commented tunnel sections, uncommented as it tells the
- * reader to (every line from "#tunnel" to "#}" loses its "#"), load and
- * say what the story says.
+ * The example's commented tunnel sections and proxy rule, uncommented as it
+ * tells the reader to (every line from "#tunnel" to "#}", or from "    #rule"
+ * to "    #}", loses its "#"), load and say what the story says.
  */
 static void test_example_tunnels(void **state)
 {
@@ -258,7 +258,7 @@ static void test_example_tunnels(void **state)
     char b[E6_PREFIXSTRLEN], a[E6_ADDRSTRLEN], v4[INET_ADDRSTRLEN];
     const struct conf_tunnel *t;
     const struct conf_tunnel_client *cl;
-    bool in = false;
+    bool in = false, in_rule = false;
     struct conf *c;
 
     (void)state;
@@ -268,9 +268,16 @@ static void test_example_tunnels(void **state)
         size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
         if (strncmp(line, "#tunnel ", 8) == 0)
             in = true;
+        if (strncmp(line, "    #rule ", 10) == 0)
+            in_rule = true;
         if (in && line[0] == '#') {
             in = strncmp(line, "#}", 2) != 0;
             memmove(o, line + 1, n - 1);
+            o += n - 1;
+        } else if (in_rule && strncmp(line, "    #", 5) == 0) {
+            in_rule = strncmp(line, "    #}", 6) != 0;
+            memmove(o, line, 4);
+            memmove(o + 4, line + 5, n - 5);
             o += n - 1;
         } else {
             memmove(o, line, n);
@@ -280,8 +287,9 @@ static void test_example_tunnels(void **state)
     }
     *o = '\0';
     assert_false(in);
+    assert_false(in_rule);
     c = load_ok(text);
-    assert_int_equal(c->n_tunnels, 2);
+    assert_int_equal(c->n_tunnels, 4);
 
     t = conf_find_tunnel(c, "tun-home");
     assert_non_null(t);
@@ -314,6 +322,39 @@ static void test_example_tunnels(void **state)
     assert_string_equal(e6_addr_format(&t->server_address, a, sizeof(a)), "2001:db8:9:1::1");
     assert_true(t->default_route);
     assert_int_equal(t->n_clients, 0);
+
+    /* the 6bed4 router on the VPS, whose peers the proxy on eth0 answers for */
+    t = conf_find_tunnel(c, "tun-6bed4");
+    assert_non_null(t);
+    assert_int_equal(t->line, line_of(text, "tunnel tun-6bed4 {"));
+    assert_int_equal(t->type, CONF_TUNNEL_6BED4);
+    assert_int_equal(t->mode, CONF_TUN_ROUTER);
+    assert_string_equal(inet_ntop(AF_INET, &t->local, v4, sizeof(v4)), "192.0.2.1");
+    assert_string_equal(pfx(&t->prefix, b), "2001:db8:9:11::/64");
+    assert_int_equal(t->port, 25790);
+    assert_int_equal(t->n_routes, 0);
+    assert_int_equal(t->peers, 16384);
+    assert_int_equal(t->peer_timeout, 120);
+    assert_int_equal(t->ttl, 64);
+    assert_int_equal(t->mtu, 1280);
+    assert_int_equal(c->proxies[0].n_rules, 3);
+    assert_int_equal(c->proxies[0].rules[2].method, CONF_PROXY_6BED4);
+    assert_string_equal(c->proxies[0].rules[2].tunnel, "tun-6bed4");
+    assert_true(e6_prefix_equal(&c->proxies[0].rules[2].prefix, &t->prefix));
+
+    /* a 6bed4 peer of it */
+    t = conf_find_tunnel(c, "tun-vps-6bed4");
+    assert_non_null(t);
+    assert_int_equal(t->type, CONF_TUNNEL_6BED4);
+    assert_int_equal(t->mode, CONF_TUN_PEER);
+    assert_string_equal(inet_ntop(AF_INET, &t->router, v4, sizeof(v4)), "192.0.2.1");
+    assert_int_equal(t->port, 25790);
+    assert_int_equal(t->local.s_addr, 0);
+    assert_int_equal(t->local_port, 0);
+    assert_int_equal(t->keepalive, 30);
+    assert_int_equal(t->keepalive_ttl, 3);
+    assert_true(t->default_route);
+    assert_int_equal(t->mtu, 1280);
 
     /* the proxy rule can then name the tunnel */
     o = strstr(text, "        method = iface\n        iface = tun-home\n");
@@ -4739,6 +4780,12 @@ static void test_6bed4_rule_tunnel(void **state)
            "t.conf:4: rule 2001:db8:1::/64: tunnel \"p6\" (line 7) is not a 6bed4 router (mode = "
            "peer); method 6bed4 answers for a router's peers (expected the name of a 6bed4 tunnel "
            "with mode = router)",
+           NULL);
+    /* a 6in4 mode in a 6bed4 tunnel is reported there, not again at the rule */
+    expect("proxy eth0 { rule 2001:db8:1::/64 { method = 6bed4 tunnel = r6 } }\n"
+           "tunnel r6 { type = 6bed4 mode = client }\n",
+           "t.conf:2: tunnel \"r6\": mode = client is a 6in4 mode (expected mode = router or peer "
+           "in a 6bed4 tunnel)",
            NULL);
     /* a router without a (good) prefix is reported there, not again at the rule */
     expect("proxy eth0 { rule 2001:db8:1::/64 { method = 6bed4 tunnel = r6 } }\n"
