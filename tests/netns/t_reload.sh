@@ -43,6 +43,9 @@ n_tu=$(json_get "$js" 'len(j["daemon"]["tunnels"])')
 cat >>"$conf" <<'CONF'
 tunnel e6reloadtun {
     type = 6bed4
+    mode = peer
+    router = 198.51.100.1
+    default-route = no
 }
 CONF
 if e6ctl "$ns" "$conf" reload >/dev/null 2>"$E6_WORK/addtun.err"; then
