@@ -216,7 +216,7 @@ tunnel $B4_NAME {
     router = $B4_VPS_V4
     local-port = ${B4_LPORT[$2]}
     keepalive = ${B4_KEEPALIVE:-2}
-    default-route = yes
+    default-route = ${B4_DEFAULT_ROUTE:-yes}
 $B4_PEER_TUN
 }
 CONF
