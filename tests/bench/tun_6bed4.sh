@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# tests/bench/tun_6bed4.sh: iperf3 through edge6d's 6bed4 router (userspace,
+# TUN + UDP socket, peers behind nftables NATs) against the kernel's own
+# routed path, on the same namespaces in the same run
+# (tests/netns/lib_6bed4.sh: internet host, upstream router, VPS, IPv4
+# router, two NATs, two peers):
+#
+#   routed  no edge6d: IPv6 enabled on the IPv4 links, each peer holds a
+#           native address (2001:db8:9:10:a::1, :b::1) routed by the
+#           kernels via link-local next hops VPS -> IPv4 router -> NAT ->
+#           peer; peer to peer goes NAT a -> IPv4 router -> NAT b (the
+#           kernel's shortest path: it does not climb to the VPS)
+#   6bed4   those routes removed; edge6d on the VPS (router, the proxy on
+#           eth0) and on both peers carry the traffic in UDP through the
+#           NATs; peer to peer is hair-pinned inside the VPS's edge6d
+#
+# Every path carries IPv6 packets of at most 1280 bytes (the 6bed4 link
+# MTU; the routed runs use routes with mtu 1280). Each test runs DUR
+# seconds (default 4), REPS times (default 3), and prints the median:
+# TCP 1 stream peer a -> internet, internet -> peer a (-R), peer a -> peer
+# b; UDP with 64-byte payloads unpaced (-b 0; received packets/s) peer a ->
+# internet and peer a -> peer b. Printed: each median, the ratio
+# 6bed4/routed, and the CPU of the three edge6d processes over each test
+# (utime+stime from /proc/PID/stat, % of one core; threads included). Not
+# pass/fail. Needs root, nftables and iperf3:
+#   sudo E6_BUILDDIR=/tmp/b tests/bench/tun_6bed4.sh
+. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../netns/lib_edge6d.sh"
+. "$(dirname "$0")/../netns/lib_radv.sh"
+. "$(dirname "$0")/../netns/lib_tun.sh"
+. "$(dirname "$0")/../netns/lib_6bed4.sh"
+
+DUR=${DUR:-4}
+REPS=${REPS:-3}
+command -v iperf3 >/dev/null || { fail "iperf3 is not installed (package iperf3)"; exit 1; }
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+e6d_prepare
+# shellcheck disable=SC2034 # read by lib_6bed4.sh
+B4_LOG_LEVEL=notice
+b4_topo
+b4_nat a
+b4_nat b
+pa=${B4_PEER[a]}
+pb=${B4_PEER[b]}
+declare -A NATIVE=([a]=2001:db8:9:10:a::1 [b]=2001:db8:9:10:b::1)
+nsx "$B4_INET" ip -6 route replace default via "$B4_UP_INET" dev i0 mtu 1280
+
+ll() { radv_ll_of "$1" "$2"; }
+v6on() {
+    local ns=$1 i
+    shift
+    nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
+    for i in "$@"; do nsx "$ns" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=0"; done
+}
+# the native path: IPv6 on the IPv4 links, routes by link-local next hops
+routed_on() {
+    local id n
+    v6on "$B4_VPS" wan0
+    v6on "$B4_WAN" w0 wa wb
+    for id in a b; do
+        v6on "${B4_NAT[$id]}" wan0 lan0
+        nsx "${B4_PEER[$id]}" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+    done
+    wait_for 5 "wan's link-local on w0" ll "$B4_WAN" w0
+    wait_for 5 "vps's link-local on wan0" ll "$B4_VPS" wan0
+    nsx "$B4_UP" ip -6 route replace "$B4_PREFIX" via "$(ll "$B4_VPS" eth0)" dev u0
+    nsx "$B4_WAN" ip -6 route replace default via "$(ll "$B4_VPS" wan0)" dev w0
+    for id in a b; do
+        n=wa
+        [ $id = b ] && n=wb
+        wait_for 5 "nat $id's link-locals" ll "${B4_NAT[$id]}" lan0
+        wait_for 5 "peer $id's link-local" ll "${B4_PEER[$id]}" eth0
+        wait_for 5 "wan's link-local on $n" ll "$B4_WAN" $n
+        nsx "${B4_PEER[$id]}" ip -6 addr add "${NATIVE[$id]}/128" dev eth0 nodad
+        nsx "${B4_PEER[$id]}" ip -6 route replace default via "$(ll "${B4_NAT[$id]}" lan0)" dev eth0 mtu 1280
+        nsx "${B4_NAT[$id]}" ip -6 route replace "${NATIVE[$id]}" via "$(ll "${B4_PEER[$id]}" eth0)" dev lan0
+        nsx "${B4_NAT[$id]}" ip -6 route replace default via "$(ll "$B4_WAN" $n)" dev wan0
+        nsx "$B4_WAN" ip -6 route replace "${NATIVE[$id]}" via "$(ll "${B4_NAT[$id]}" wan0)" dev $n
+        nsx "$B4_VPS" ip -6 route replace "${NATIVE[$id]}" via "$(ll "$B4_WAN" w0)" dev wan0
+    done
+}
+routed_off() {
+    local id
+    nsx "$B4_UP" ip -6 route replace "$B4_PREFIX" dev u0
+    for id in a b; do
+        nsx "$B4_VPS" ip -6 route del "${NATIVE[$id]}" 2>/dev/null
+        nsx "${B4_PEER[$id]}" ip -6 route del default 2>/dev/null
+        nsx "${B4_PEER[$id]}" ip -6 addr del "${NATIVE[$id]}/128" dev eth0
+        nsx "${B4_PEER[$id]}" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+        nsx "${B4_NAT[$id]}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    done
+    nsx "$B4_VPS" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1
+    nsx "$B4_WAN" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+e6_bg iperf3-inet "$B4_INET" iperf3 -s -B "$B4_INET_ADDR" -p 5201
+e6_bg iperf3-peerb "$pb" iperf3 -s -p 5202
+wait_for 5 "iperf3 server (inet)" nsx "$B4_INET" sh -c "ss -ltn | grep -q ':5201'"
+wait_for 5 "iperf3 server (peer b)" nsx "$pb" sh -c "ss -ltn | grep -q ':5202'"
+
+PIDS=()
+declare -A RES CPU
+# one MODE NAME DST PORT ARGS...: one iperf3 client run from peer a; prints
+# the figure (Mbit/s received, or packets/s received for UDP) and the CPU
+# of the edge6d processes in PIDS
+one() {
+    local mode=$1 name=$2 dst=$3 port=$4 t0 t1 out v c p
+    shift 4
+    declare -A before
+    for p in "${PIDS[@]}"; do before[$p]=$(cpu_ticks "$p"); done
+    t0=$(date +%s%N)
+    out=$(nsx "$pa" timeout $((DUR + 20)) iperf3 -c "$dst" -p "$port" -t "$DUR" -J "$@" 2>&1)
+    t1=$(date +%s%N)
+    printf '%s\n' "$out" >>"$E6_WORK/iperf3-$mode-$name.json"
+    v=$("$E6_PY" -c '
+import json, sys
+try:
+    j = json.loads(sys.argv[1])
+except ValueError:
+    print("error"); sys.exit()
+if "error" in j:
+    print("error"); sys.exit()
+e = j["end"]
+if j["start"]["test_start"]["protocol"] == "UDP":
+    r = e["sum_received"]
+    print("%.0f" % (r["bytes"] / 64 / r["seconds"]))
+else:
+    print("%.0f" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
+    c=""
+    for p in "${PIDS[@]}"; do
+        c+="$(awk -v d=$(($(cpu_ticks "$p") - before[$p])) -v hz="$hz" -v ns=$((t1 - t0)) \
+            'BEGIN {printf "%.0f", 100 * d / hz / (ns / 1e9)}')/"
+    done
+    echo "$v ${c%/}"
+}
+# run MODE NAME DST PORT ARGS...: REPS runs, the median (and the CPU of that run)
+run() {
+    local mode=$1 name=$2 i r all=()
+    for i in $(seq "$REPS"); do
+        r=$(one "$@")
+        all+=("$r")
+        e6_log "$mode $name run $i: $r"
+    done
+    r=$(printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}')
+    RES[$mode.$name]=${r%% *}
+    CPU[$mode.$name]=${r#* }
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a + 0 == a) printf "%.2f", a / b; else print "-"}'; }
+
+tests() {
+    local mode=$1 pa_dst=$2 pb_dst=$3
+    run "$mode" p2i "$pa_dst" 5201 -P 1
+    run "$mode" i2p "$pa_dst" 5201 -P 1 -R
+    run "$mode" p2p "$pb_dst" 5202 -P 1
+    run "$mode" udp_p2i "$pa_dst" 5201 -u -l 64 -b 0
+    run "$mode" udp_p2p "$pb_dst" 5202 -u -l 64 -b 0
+}
+
+e6_log "routed (the kernel's own path)"
+routed_on
+wait_for 10 "peer a reaches the internet host natively" tun_ping "$pa" "$B4_INET_ADDR"
+wait_for 10 "peer a reaches peer b natively" tun_ping "$pa" "${NATIVE[b]}"
+PIDS=()
+tests routed "$B4_INET_ADDR" "${NATIVE[b]}"
+routed_off
+
+e6_log "6bed4 (edge6d)"
+vconf=$(e6d_conf vps)
+b4_vps_conf "$vconf"
+b4_start_vps "$vconf"
+for id in a b; do
+    b4_peer_conf "$(e6d_conf "peer$id")" $id
+    b4_start_peer $id "$(e6d_conf "peer$id")"
+    wait_for 15 "peer $id's address" b4_addr $id
+done
+wait_for 10 "peer a reaches the internet host through 6bed4" tun_ping "$pa" "$B4_INET_ADDR"
+wait_for 10 "peer a reaches peer b through the hair-pin" tun_ping "$pa" "$(b4_addr b)"
+PIDS=("$E6D_PID_vps" "$E6D_PID_peer_a" "$E6D_PID_peer_b")
+tests 6bed4 "$B4_INET_ADDR" "$(b4_addr b)"
+tun_counters_dump "$B4_VPS" "$vconf" vps
+tun_stop peer_a peer_b vps
+
+printf '\n6bed4 vs routed: %s s per test, median of %s, %s cores (%s)\n' "$DUR" "$REPS" "$(nproc)" "$(uname -r)"
+printf '%-34s %12s %12s %7s   %s\n' test routed 6bed4 ratio "edge6d CPU % (vps/peer a/peer b)"
+for t in p2i i2p p2p udp_p2i udp_p2p; do
+    case $t in
+    p2i) label="TCP peer a -> internet (Mbit/s)" ;;
+    i2p) label="TCP internet -> peer a (Mbit/s)" ;;
+    p2p) label="TCP peer a -> peer b (Mbit/s)" ;;
+    udp_p2i) label="UDP 64 B peer a -> inet (pkt/s)" ;;
+    udp_p2p) label="UDP 64 B peer a -> peer b (pkt/s)" ;;
+    esac
+    r=${RES[routed.$t]} u=${RES[6bed4.$t]}
+    printf '%-34s %12s %12s %7s   %s\n' "$label" "$r" "$u" "$(ratio "$u" "$r")" "${CPU[6bed4.$t]}"
+done
+echo
+ok "bench done"
+e6_done
