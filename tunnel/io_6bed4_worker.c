@@ -232,15 +232,22 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
             cnt_add(w, B4_RS_RECEIVED, 1);
         else if (!ra)
             cnt_add(w, B4_NS_ANSWERED, 1);
+        bool sent = false;
         if (ra && !tb4_bucket_take(rebind ? &f->ra_rebind : &f->ra_solicit, now)) {
             cnt_add(w, B4_RA_SUPPRESSED, 1);
         } else if (v.reply_len > 0 && v.reply_len <= TB4_REPLY_MAX) {
             if (ra)
                 cnt_add(w, B4_RA_SENT, 1);
             out_add(b, m, b->reply[i], v.reply_len, &b->from[i], OUT_REPLY);
+            sent = true;
         }
-        /* an RS is the first step of a peer: known, not yet proven */
-        if (ra && !rebind)
+        /*
+         * An RS, or a rebinding our RA answers, is the first step of a peer
+         * at this endpoint: known, not yet proven. The rebound peer may
+         * send nothing but keepalives (which never insert) from its new
+         * address, yet the upstream must learn it through the proxy now.
+         */
+        if (ra && sent)
             touch(w, f, b, nt, from, false, TB4_PEER_SOLICITED);
         else if (v.live)
             touch(w, f, b, nt, from, false, TB4_PEER_ACTIVE);
