@@ -464,25 +464,37 @@ static void section_take(struct tb4_section *sec, const struct conf_tunnel *ct)
     sec->default_route = ct->default_route;
 }
 
+static bool sections_equal(const struct tb4_section *a, const struct tb4_section *b)
+{
+    if (a->mode != b->mode || a->local.s_addr != b->local.s_addr || a->port != b->port ||
+        a->ttl != b->ttl || a->mtu != b->mtu)
+        return false;
+    if (a->mode == CONF_TUN_ROUTER) {
+        if (!e6_prefix_equal(&a->prefix, &b->prefix) || a->n_routes != b->n_routes ||
+            a->peers != b->peers || a->peer_timeout != b->peer_timeout)
+            return false;
+        for (size_t i = 0; i < a->n_routes; i++)
+            if (!e6_prefix_equal(&a->routes[i], &b->routes[i]))
+                return false;
+        return true;
+    }
+    return a->router.s_addr == b->router.s_addr && a->local_port == b->local_port &&
+           a->keepalive == b->keepalive && a->keepalive_ttl == b->keepalive_ttl &&
+           a->default_route == b->default_route;
+}
+
 static bool section_same(const struct tb4_section *a, const struct conf_tunnel *ct)
 {
     struct tb4_section b;
     section_take(&b, ct);
-    if (a->mode != b.mode || a->local.s_addr != b.local.s_addr || a->port != b.port ||
-        a->ttl != b.ttl || a->mtu != b.mtu)
-        return false;
-    if (a->mode == CONF_TUN_ROUTER) {
-        if (!e6_prefix_equal(&a->prefix, &b.prefix) || a->n_routes != b.n_routes ||
-            a->peers != b.peers || a->peer_timeout != b.peer_timeout)
-            return false;
-        for (size_t i = 0; i < a->n_routes; i++)
-            if (!e6_prefix_equal(&a->routes[i], &b.routes[i]))
-                return false;
-        return true;
-    }
-    return a->router.s_addr == b.router.s_addr && a->local_port == b.local_port &&
-           a->keepalive == b.keepalive && a->keepalive_ttl == b.keepalive_ttl &&
-           a->default_route == b.default_route;
+    return sections_equal(a, &b);
+}
+
+bool tb4_conf_same(const struct conf_tunnel *a, const struct conf_tunnel *b)
+{
+    struct tb4_section sa;
+    section_take(&sa, a);
+    return section_same(&sa, b);
 }
 
 /* ---- peer: kernel state ------------------------------------------------ */

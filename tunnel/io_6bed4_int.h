@@ -24,6 +24,7 @@
 #include "common/addr.h"
 #include "common/counters.h"
 #include "common/strbuf.h"
+#include "conf/conf.h"
 #include "tunnel/sixbed4.h"
 
 /* TUN queues of a router tunnel, each read by its own encap worker */
@@ -125,6 +126,15 @@ bool tb4_peer_want_build(const struct tb4_ra_info *ra, bool default_route,
                          struct tb4_peer_want *out);
 /* The same address and routes (order aside). */
 bool tb4_peer_want_equal(const struct tb4_peer_want *a, const struct tb4_peer_want *b);
+
+/*
+ * A reload keeps a 6bed4 tunnel running only when its section is the same
+ * in every key that tunnel uses (a router's: mode, local, port, ttl, mtu,
+ * prefix, routes in order, peers, peer-timeout; a peer's: mode, local,
+ * port, ttl, mtu, router, local-port, keepalive, keepalive-ttl,
+ * default-route); any other change re-creates it.
+ */
+bool tb4_conf_same(const struct conf_tunnel *a, const struct conf_tunnel *b);
 
 /* One row of the peers view, copied out of the table under its lock. */
 struct tb4_peer_row {

@@ -215,6 +215,73 @@ static void test_peer_want(void **state)
     assert_false(tb4_peer_want_build(&bad, true, &w2));
 }
 
+static void test_conf_same(void **state)
+{
+    (void)state;
+    struct e6_prefix r1[2] = {P("2001:db8:100::/48"), P("2001:db8:200::/48")};
+    struct e6_prefix r2[2] = {P("2001:db8:200::/48"), P("2001:db8:100::/48")};
+    struct conf_tunnel a = {.name = "b4",
+                            .type = CONF_TUNNEL_6BED4,
+                            .mode = CONF_TUN_ROUTER,
+                            .port = 25790,
+                            .ttl = 64,
+                            .mtu = 1280,
+                            .prefix = P("2001:db8:1::/64"),
+                            .routes = r1,
+                            .n_routes = 2,
+                            .peers = 16384,
+                            .peer_timeout = 120};
+    inet_pton(AF_INET, "192.0.2.1", &a.local);
+    struct conf_tunnel b = a;
+    assert_true(tb4_conf_same(&a, &b));
+    /* a peer's keys do not matter to a router */
+    b.keepalive = 99;
+    b.default_route = true;
+    inet_pton(AF_INET, "203.0.113.1", &b.router);
+    b.line = 42;
+    assert_true(tb4_conf_same(&a, &b));
+#define DIFFERS(field, value)                                                                      \
+    do {                                                                                           \
+        b = a;                                                                                     \
+        b.field = value;                                                                           \
+        assert_false(tb4_conf_same(&a, &b));                                                       \
+    } while (0)
+    DIFFERS(mode, CONF_TUN_PEER);
+    DIFFERS(local.s_addr, htonl(0xc0000202));
+    DIFFERS(port, 25791);
+    DIFFERS(ttl, 63);
+    DIFFERS(prefix, P("2001:db8:2::/64"));
+    DIFFERS(routes, r2); /* order counts: the RA lists them so */
+    DIFFERS(n_routes, 1);
+    DIFFERS(peers, 0);
+    DIFFERS(peer_timeout, 121);
+
+    struct conf_tunnel p = {.name = "b4p",
+                            .type = CONF_TUNNEL_6BED4,
+                            .mode = CONF_TUN_PEER,
+                            .port = 25790,
+                            .ttl = 64,
+                            .mtu = 1280,
+                            .local_port = 0,
+                            .keepalive = 30,
+                            .keepalive_ttl = 3,
+                            .default_route = true};
+    inet_pton(AF_INET, "192.0.2.1", &p.router);
+    a = p;
+    b = p;
+    /* a router's keys do not matter to a peer */
+    b.peers = 7;
+    b.prefix = P("2001:db8:2::/64");
+    assert_true(tb4_conf_same(&a, &b));
+    DIFFERS(router.s_addr, htonl(0xc0000263));
+    DIFFERS(local_port, 50000);
+    DIFFERS(keepalive, 29);
+    DIFFERS(keepalive_ttl, 4);
+    DIFFERS(default_route, false);
+    DIFFERS(port, 1);
+#undef DIFFERS
+}
+
 static void test_render_peers(void **state)
 {
     (void)state;
@@ -514,11 +581,11 @@ static void test_peer_workers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket),        cmocka_unit_test(test_touch),
-        cmocka_unit_test(test_peer_want),     cmocka_unit_test(test_render_peers),
-        cmocka_unit_test(test_rows_collect),  cmocka_unit_test(test_counter_names),
-        cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
-        cmocka_unit_test(test_peer_workers),
+        cmocka_unit_test(test_bucket),          cmocka_unit_test(test_touch),
+        cmocka_unit_test(test_peer_want),       cmocka_unit_test(test_conf_same),
+        cmocka_unit_test(test_render_peers),    cmocka_unit_test(test_rows_collect),
+        cmocka_unit_test(test_counter_names),   cmocka_unit_test(test_service_empty),
+        cmocka_unit_test(test_service_refuses), cmocka_unit_test(test_peer_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
