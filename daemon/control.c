@@ -20,6 +20,7 @@
 #include "daemon/ctlproto.h"
 #include "ndppd/io.h"
 #include "radv/io.h"
+#include "tunnel/io_6bed4.h"
 
 /* After EMFILE and friends, stop accepting for a moment rather than spin
  * on a listening socket that stays readable. */
@@ -81,6 +82,8 @@ static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, stru
                    char *why, size_t whylen, uid_t peer);
 static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg2,
                           struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
+static bool cmd_peers(struct ctl_server *s, const char *arg, const char *arg2,
+                      struct e6_strbuf *body, char *why, size_t whylen, uid_t peer);
 
 static const struct ctl_cmd commands[] = {
     {"status", "[json]", "the daemon's and every module's state", cmd_status, 1},
@@ -88,6 +91,7 @@ static const struct ctl_cmd commands[] = {
     {"ra", "[IFACE] [json]", "the router advertisement each interface sends, decoded", cmd_ra, 2},
     {"neighbors", "[IFACE] [json]", "the NDP proxy's sessions (every proxy, or IFACE's)",
      cmd_neighbors, 2},
+    {"peers", "[TUNNEL] [json]", "the live peers of each 6bed4 router (or TUNNEL's)", cmd_peers, 2},
     {"reload", "", "re-read the configuration file (like SIGHUP)", cmd_reload, 1},
     {"help", "", "this list", cmd_help, 1},
 };
@@ -162,18 +166,20 @@ static bool ra_ifname_ok(const char *n)
 }
 
 /*
- * The arguments of a per-interface view: "CMD", "CMD json", "CMD IFACE",
- * "CMD IFACE json". false with why set when they are not that.
+ * The arguments of a per-interface view: "CMD", "CMD json", "CMD NAME",
+ * "CMD NAME json", where NAME (what: "IFACE", or "TUNNEL" for a tunnel,
+ * which is its interface's name) is an interface name. false with why set
+ * when they are not that.
  */
-static bool iface_view_args(const char *cmd, const char *arg, const char *arg2, const char **ifname,
-                            enum e6_view_format *fmt, char *why, size_t whylen)
+static bool iface_view_args(const char *cmd, const char *what, const char *arg, const char *arg2,
+                            const char **ifname, enum e6_view_format *fmt, char *why, size_t whylen)
 {
     *fmt = E6_VIEW_TEXT;
     *ifname = NULL;
     if (arg2) {
         if (strcmp(arg2, "json") != 0) {
-            snprintf(why, whylen, "bad argument '%s' to %s (expected: %s [IFACE] [json])", arg2,
-                     cmd, cmd);
+            snprintf(why, whylen, "bad argument '%s' to %s (expected: %s [%s] [json])", arg2, cmd,
+                     cmd, what);
             return false;
         }
         *ifname = arg;
@@ -184,7 +190,8 @@ static bool iface_view_args(const char *cmd, const char *arg, const char *arg2, 
         *ifname = arg;
     }
     if (*ifname && !ra_ifname_ok(*ifname)) {
-        snprintf(why, whylen, "'%.64s' is not an interface name", *ifname);
+        snprintf(why, whylen, "'%.64s' is not %s name", *ifname,
+                 strcmp(what, "TUNNEL") == 0 ? "a tunnel" : "an interface");
         return false;
     }
     return true;
@@ -195,7 +202,7 @@ static bool cmd_ra(struct ctl_server *s, const char *arg, const char *arg2, stru
 {
     enum e6_view_format fmt;
     const char *ifname;
-    if (!iface_view_args("ra", arg, arg2, &ifname, &fmt, why, whylen))
+    if (!iface_view_args("ra", "IFACE", arg, arg2, &ifname, &fmt, why, whylen))
         return false;
     if (!s->d->ra) {
         snprintf(why, whylen, "router advertisements are not running");
@@ -217,7 +224,7 @@ static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg
 {
     enum e6_view_format fmt;
     const char *ifname;
-    if (!iface_view_args("neighbors", arg, arg2, &ifname, &fmt, why, whylen))
+    if (!iface_view_args("neighbors", "IFACE", arg, arg2, &ifname, &fmt, why, whylen))
         return false;
     if (!s->d->ndp) {
         snprintf(why, whylen, "the NDP proxy is not running");
@@ -231,6 +238,56 @@ static bool cmd_neighbors(struct ctl_server *s, const char *arg, const char *arg
     struct e6_json j;
     e6_json_init(&j, body);
     ndp_service_neighbors_view(&j, fmt, &q);
+    if (fmt == E6_VIEW_JSON)
+        e6_strbuf_puts(body, "\n");
+    return true;
+}
+
+/*
+ * A TUNNEL argument of `peers`: a 6bed4 router of the configuration in
+ * force (a peer, or a 6in4 tunnel, keeps no peers). false with why set.
+ */
+static bool peers_tunnel_ok(const struct conf *c, const char *name, char *why, size_t whylen)
+{
+    const struct conf_tunnel *t = conf_find_tunnel(c, name);
+    if (!t) {
+        snprintf(why, whylen, "no tunnel '%s' in the configuration", name);
+        return false;
+    }
+    if (t->type != CONF_TUNNEL_6BED4) {
+        snprintf(why, whylen, "tunnel '%s' is a %s tunnel: only 6bed4 routers have peers", name,
+                 conf_tunnel_type_name(t->type));
+        return false;
+    }
+    if (t->mode != CONF_TUN_ROUTER) {
+        snprintf(why, whylen, "6bed4 tunnel '%s' is a peer: only 6bed4 routers have peers", name);
+        return false;
+    }
+    return true;
+}
+
+static bool cmd_peers(struct ctl_server *s, const char *arg, const char *arg2,
+                      struct e6_strbuf *body, char *why, size_t whylen, uid_t peer)
+{
+    enum e6_view_format fmt;
+    const char *tunnel;
+    if (!iface_view_args("peers", "TUNNEL", arg, arg2, &tunnel, &fmt, why, whylen))
+        return false;
+    if (!s->d->tb4) {
+        snprintf(why, whylen, "the 6bed4 tunnels are not running");
+        return false;
+    }
+    if (tunnel && !peers_tunnel_ok(s->d->conf, tunnel, why, whylen))
+        return false;
+    /* configured, yet not running: its start or the last reload failed */
+    if (tunnel && !tb4_service_has_router(s->d->tb4, tunnel)) {
+        snprintf(why, whylen, "6bed4 router '%s' is not running (see the log)", tunnel);
+        return false;
+    }
+    struct e6_json j;
+    e6_json_init(&j, body);
+    struct tb4_peers_query q = {.service = s->d->tb4, .tunnel = tunnel};
+    tb4_service_peers_query_view(&j, fmt, &q);
     if (fmt == E6_VIEW_JSON)
         e6_strbuf_puts(body, "\n");
     return true;

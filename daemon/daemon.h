@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 #include "conf/conf.h"
 #include "daemon/module.h"
+#include "ndppd/ndp.h"
 
 enum d6_counter {
     D6_RELOADS_OK,
@@ -33,6 +34,7 @@ struct e6_nl;
 struct ra_service;
 struct ndp_service;
 struct tun_service;
+struct tb4_service;
 
 /* How the process is stopping. */
 enum d6_stop {
@@ -55,7 +57,8 @@ struct d6_daemon {
     struct e6_ratelimit nl_rl;
     struct ra_service *ra;   /* the radv module's service */
     struct ndp_service *ndp; /* the ndppd module's service */
-    struct tun_service *tun; /* the tunnel module's service */
+    struct tun_service *tun; /* the tunnel module's service (6in4) */
+    struct tb4_service *tb4; /* the 6bed4 module's service */
     enum d6_stop stop;
 
     char *cwd;         /* at start: relative paths are taken from here */
@@ -102,6 +105,19 @@ extern const struct d6_module_ops d6_ndppd_module_ops;
 
 /* The "tunnel" module (6in4 tunnels); self is a struct tun_service. */
 extern const struct d6_module_ops d6_tunnel_module_ops;
+
+/* The "6bed4" module (6bed4 routers and peers); self is a struct tb4_service. */
+extern const struct d6_module_ops d6_sixbed4_module_ops;
+
+/*
+ * The NDP proxy's membership oracle (ndp_member_fn; arg: the daemon):
+ * CONF_PROXY_TUNNEL asks d->tun (tun_service_member), CONF_PROXY_6BED4
+ * asks d->tb4 (tb4_service_member, tunnel may be NULL); 1 -> NDP_YES,
+ * 0 -> NDP_NO, negative, a missing service or another method ->
+ * NDP_UNKNOWN.
+ */
+enum ndp_verdict d6_proxy_member(void *arg, enum conf_proxy_method m, const char *tunnel,
+                                 const struct in6_addr *target);
 
 /* Counter names, indexed by enum d6_counter. */
 extern const char *const d6_counter_names[D6_COUNTER_COUNT];

@@ -50,13 +50,16 @@ static void usage(FILE *f)
             "  neighbors [IFACE]\n"
             "             the NDP proxy's sessions (every proxy, or IFACE's): target,\n"
             "             state, downstream interface, rule, time left\n"
+            "  peers [TUNNEL]\n"
+            "             the live peers of each 6bed4 router (or TUNNEL's): IPv4\n"
+            "             endpoint, /114, class, first and last heard, datagrams\n"
             "  reload     re-read the configuration file (like SIGHUP)\n"
             "  help       the commands the daemon understands\n"
             "\n"
             "Options:\n"
             "  -s, --socket SOCKET  control socket (default %s)\n"
             "  -c, --config FILE    use the control-socket named in this configuration\n"
-            "  -j, --json           answer in JSON (status, counters, ra, neighbors)\n"
+            "  -j, --json           answer in JSON (status, counters, ra, neighbors, peers)\n"
             "  -h, --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
@@ -220,18 +223,22 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        bad_usage("no command given (commands: status, counters, ra, neighbors, reload, help)");
+        bad_usage(
+            "no command given (commands: status, counters, ra, neighbors, peers, reload, help)");
     const char *cmd = argv[optind];
     const char *cmd_arg = NULL;
     if (!valid_command(cmd))
         bad_usage("'%s' is not a command", cmd);
-    bool takes_iface = strcmp(cmd, "ra") == 0 || strcmp(cmd, "neighbors") == 0;
+    /* a tunnel is named after its interface: the same rules */
+    bool takes_tunnel = strcmp(cmd, "peers") == 0;
+    bool takes_iface = strcmp(cmd, "ra") == 0 || strcmp(cmd, "neighbors") == 0 || takes_tunnel;
+    const char *what = takes_tunnel ? "tunnel" : "interface";
     if (takes_iface && argc - optind == 2) {
         cmd_arg = argv[optind + 1];
         if (!valid_command(cmd_arg) || strlen(cmd_arg) >= 16)
-            bad_usage("'%s' is not an interface name", cmd_arg);
+            bad_usage("'%s' is not a%s %s name", cmd_arg, takes_tunnel ? "" : "n", what);
     } else if (takes_iface && argc - optind > 2) {
-        bad_usage("%s takes one interface at most ('%s' after '%s')", cmd, argv[optind + 2],
+        bad_usage("%s takes one %s at most ('%s' after '%s')", cmd, what, argv[optind + 2],
                   argv[optind + 1]);
     } else if (argc - optind > 1) {
         bad_usage("one command at a time ('%s' after '%s')", argv[optind + 1], argv[optind]);

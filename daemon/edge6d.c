@@ -31,6 +31,7 @@
 #include "ndppd/io.h"
 #include "radv/io.h"
 #include "tunnel/io.h"
+#include "tunnel/io_6bed4.h"
 
 #define DEFAULT_PIDFILE E6_RUNDIR "/edge6d.pid"
 /* what the daemonised child sends its waiting parent once it is ready */
@@ -306,20 +307,6 @@ static void on_stop_deadline(struct e6_loop *loop, struct e6_timer *t, void *arg
 
 static void on_netlink(struct e6_loop *loop, int fd, uint32_t events, void *arg);
 
-/*
- * The proxy's `tunnel NAME` rules ask the tunnel module: YES/NO from the
- * tunnel's current client table, UNKNOWN when no 6in4 tunnel of that name
- * runs (the proxy then falls back to the route).
- */
-static enum ndp_verdict tunnel_member(void *arg, enum conf_proxy_method m, const char *tunnel,
-                                      const struct in6_addr *target)
-{
-    if (m != CONF_PROXY_TUNNEL || !tunnel || !arg)
-        return NDP_UNKNOWN;
-    int r = tun_service_member(arg, tunnel, target);
-    return r < 0 ? NDP_UNKNOWN : r ? NDP_YES : NDP_NO;
-}
-
 static void netlink_pause(struct d6_daemon *d, int err)
 {
     uint32_t ms = d->nl_retry_ms ? d->nl_retry_ms * 2 : NL_RETRY_MIN_MS;
@@ -515,12 +502,28 @@ static int run(const struct options *o, struct conf *conf)
     r = tun_service_preopen(d->tun, d->conf);
     if (r < 0)
         e6_debug("cannot open /dev/net/tun before dropping privileges: %s", strerror(-r));
+    /* also before the proxy: its `6bed4` rules ask the routers for live peers */
+    const struct tb4_service_env tb4_env = {
+        .loop = env.loop,
+        .nl = env.nl,
+        .registry = env.registry,
+    };
+    r = tb4_service_new(&d->tb4, &tb4_env);
+    if (r < 0 || (r = d6_modules_add(&d->modules, &d6_sixbed4_module_ops, d->tb4)) < 0) {
+        tb4_service_free(d->tb4);
+        d->tb4 = NULL;
+        startup_error("cannot set up the 6bed4 tunnels: %s", strerror(-r));
+        goto out;
+    }
+    r = tb4_service_preopen(d->tb4, d->conf);
+    if (r < 0)
+        e6_debug("cannot open /dev/net/tun for 6bed4 before dropping privileges: %s", strerror(-r));
     const struct ndp_service_env ndp_env = {
         .loop = env.loop,
         .nl = env.nl,
         .registry = env.registry,
-        .member = tunnel_member,
-        .member_arg = d->tun,
+        .member = d6_proxy_member,
+        .member_arg = d,
     };
     r = ndp_service_new(&d->ndp, &ndp_env);
     if (r < 0 || (r = d6_modules_add(&d->modules, &d6_ndppd_module_ops, d->ndp)) < 0) {

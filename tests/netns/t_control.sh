@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The control socket under misuse: unknown and malformed requests, requests
 # in pieces, overlong requests, clients that never speak, more clients than
-# allowed; and edge6ctl's exit statuses for each kind of failure.
+# allowed; and edge6ctl's exit statuses for each kind of failure. `peers`
+# with every kind of TUNNEL argument, against running tunnels.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 
@@ -42,7 +43,7 @@ counter() { json_get "$(nsx "$ns" "$EDGE6CTL" -s "$sock" -j counters)" "j['daemo
 out=$(e6ctl "$ns" "$conf" bogus 2>&1)
 assert_eq "unknown command exits 1" 1 $?
 assert_match "unknown command: ERR lists the commands" \
-    "unknown command 'bogus' \(commands: status, counters, ra, neighbors, reload, help\)" "$out"
+    "unknown command 'bogus' \(commands: status, counters, ra, neighbors, peers, reload, help\)" "$out"
 out=$(nsx "$ns" "$EDGE6CTL" -s "$sock" 2>&1)
 assert_eq "no command exits 2" 2 $?
 assert_match "no command: usage hint" "Try 'edge6ctl --help'" "$out"
@@ -64,6 +65,23 @@ assert_match "-c with a broken config prints FILE:LINE" "$E6_WORK/bad.conf:[0-9]
 assert_match "edge6ctl --version" "^edge6ctl [0-9]" "$("$EDGE6CTL" --version)"
 out=$(e6ctl "$ns" "$conf" -j reload 2>&1)
 assert_eq "reload json: rejected argument exits 1" 1 $?
+
+# --- peers [TUNNEL] [json]: the example runs no 6bed4 router
+out=$(e6ctl "$ns" "$conf" peers 2>&1)
+assert_eq "peers without a 6bed4 router exits 0" 0 $?
+out=$(e6ctl "$ns" "$conf" -j peers 2>&1)
+assert_ok "peers --json is valid JSON" valid_json "$out"
+out=$(e6ctl "$ns" "$conf" peers nosuch 2>&1)
+assert_eq "peers of an unknown tunnel exits 1" 1 $?
+assert_match "peers of an unknown tunnel: says so" "^edge6ctl: no tunnel 'nosuch' in the configuration" "$out"
+out=$(e6ctl "$ns" "$conf" -j peers nosuch 2>&1)
+assert_eq "peers --json of an unknown tunnel exits 1" 1 $?
+out=$(e6ctl "$ns" "$conf" peers t1 t2 2>&1)
+assert_eq "peers with two tunnels exits 2" 2 $?
+assert_match "peers with two tunnels: says one at most" "peers takes one tunnel at most" "$out"
+out=$(e6ctl "$ns" "$conf" peers 0123456789abcdefg 2>&1)
+assert_eq "peers with an overlong name exits 2" 2 $?
+assert_match "peers with an overlong name: not a tunnel name" "is not a tunnel name" "$out"
 
 bad0=$(counter control_bad_requests)
 
@@ -89,11 +107,15 @@ a=$(raw 's = conn(); s.sendall(b"status yaml\n"); print(answer(s))')
 assert_match "bad argument: ERR names it" "^ERR bad argument 'yaml' to status" "$a"
 a=$(raw 's = conn(); s.sendall(b"status json please\n"); print(answer(s))')
 assert_match "extra argument: ERR" "^ERR too many arguments" "$a"
+a=$(raw 's = conn(); s.sendall(b"peers a/b\n"); print(answer(s))')
+assert_match "peers with a slash: ERR not a tunnel name" "^ERR 'a/b' is not a tunnel name" "$a"
+a=$(raw 's = conn(); s.sendall(b"peers x yaml\n"); print(answer(s))')
+assert_match "peers NAME yaml: ERR names it" "^ERR bad argument 'yaml' to peers \(expected: peers \[TUNNEL\] \[json\]\)" "$a"
 a=$(raw 's = conn(); s.sendall(b"status\nstatus\nstatus\n"); print(answer(s).splitlines().count("OK"))')
 assert_eq "one answer per connection" 1 "$a"
 bad1=$(counter control_bad_requests)
-# too long, NUL, 0xff, empty, yaml, extra
-assert_eq "control_bad_requests counts each bad request" "$((bad0 + 6))" "$bad1"
+# too long, NUL, 0xff, empty, yaml, extra, peers a/b, peers x yaml
+assert_eq "control_bad_requests counts each bad request" "$((bad0 + 8))" "$bad1"
 
 # --- a client that never speaks is cut off after 2 s
 t0=$(counter control_timeouts)
@@ -169,4 +191,45 @@ assert_ok "loop serves others while one client does not read" e6ctl "$ns" "$big"
 wait "$stuck"
 assert_eq "client that stops reading is cut off (control_timeouts)" "$((t0 + 1))" "$(counter control_timeouts)"
 e6d_stop big
+
+# --- peers TUNNEL against running tunnels: a 6bed4 router, a 6bed4 peer of
+# it on the same box (over lo), a 6in4 client; only the router has peers
+tns=$(ns_new ctltun)
+nsx "$tns" ip addr add 192.0.2.1/32 dev lo
+tconf=$(e6d_conf tun)
+e6d_example_conf "$tconf" "$E6_RUN/tun.sock"
+cat >>"$tconf" <<'CONF'
+tunnel b4 { type = 6bed4 mode = router local = 192.0.2.1 prefix = "2001:db8:9:10::/64" }
+tunnel b4peer { type = 6bed4 mode = peer router = 192.0.2.1 default-route = no }
+tunnel he6 {
+    type = 6in4 mode = client local = 192.0.2.1 remote = 198.51.100.9
+    client-address = "2001:db8:1::2/64" kernel = no default-route = no
+}
+CONF
+e6d_start tun "$tns" "$tconf"
+b4_has_peer() { e6ctl "$tns" "$tconf" peers b4 | grep -q '192\.0\.2\.1:'; }
+wait_for 10 "the peer b4peer solicited the router b4" b4_has_peer
+out=$(e6ctl "$tns" "$tconf" peers b4 2>&1)
+assert_eq "peers b4 (a 6bed4 router) exits 0" 0 $?
+assert_match "peers b4: the router with its prefix" "b4: prefix 2001:db8:9:10::/64" "$out"
+assert_match "peers b4: its peer's endpoint" "192\.0\.2\.1:[0-9]+ " "$out"
+out=$(e6ctl "$tns" "$tconf" -j peers b4 2>&1)
+assert_ok "peers b4 --json is valid JSON" valid_json "$out"
+assert_eq "peers b4 --json: only b4, one peer at 192.0.2.1" "b4 1 192.0.2.1" \
+    "$(json_get "$out" '" ".join([t["name"] for t in j["tunnels"]] + [str(len(j["tunnels"][0]["peers"])), j["tunnels"][0]["peers"][0]["endpoint"].split(":")[0]])')"
+out=$(e6ctl "$tns" "$tconf" -j peers 2>&1)
+assert_eq "peers --json: every router, and only routers" "b4" \
+    "$(json_get "$out" '" ".join(t["name"] for t in j["tunnels"])')"
+out=$(e6ctl "$tns" "$tconf" peers b4peer 2>&1)
+assert_eq "peers of a 6bed4 peer exits 1" 1 $?
+assert_match "peers of a 6bed4 peer: says so" \
+    "^edge6ctl: 6bed4 tunnel 'b4peer' is a peer: only 6bed4 routers have peers" "$out"
+out=$(e6ctl "$tns" "$tconf" peers he6 2>&1)
+assert_eq "peers of a 6in4 tunnel exits 1" 1 $?
+assert_match "peers of a 6in4 tunnel: says so" \
+    "^edge6ctl: tunnel 'he6' is a 6in4 tunnel: only 6bed4 routers have peers" "$out"
+out=$(e6ctl "$tns" "$tconf" -j status 2>&1)
+assert_eq "status --json: the 6bed4 module lists b4 and b4peer" "b4 b4peer" \
+    "$(json_get "$out" '" ".join(t["name"] for t in j["6bed4"]["tunnels"])')"
+e6d_stop tun
 e6_done

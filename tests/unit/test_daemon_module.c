@@ -1,4 +1,9 @@
-/* tests for daemon/module: start order, unwinding a failed start, reconcile, stop, views */
+/*
+ * tests for daemon/module: start order, unwinding a failed start, reconcile,
+ * stop, views; and daemon/sixbed4: the "6bed4" module's forwarding to its
+ * service and the NDP proxy's membership oracle over both tunnel services
+ * (the services are stubs here that record what they are asked).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +16,10 @@
 
 #include <cmocka.h>
 
+#include "daemon/daemon.h"
 #include "daemon/module.h"
+#include "tunnel/io.h"
+#include "tunnel/io_6bed4.h"
 
 /* Every callback appends "<event>:<name>" to the journal. */
 static char journal[1024];
@@ -89,9 +97,86 @@ static const struct d6_module_ops ops_bare = {.name = "bare"};
 
 static struct conf dummy_conf;
 
+/* ---- stubs of the tunnel services, for daemon/sixbed4 ------------------- */
+
+/* stand-ins: the module and the oracle only pass these pointers along */
+static char fake_tun_service, fake_tb4_service;
+#define FAKE_TUN ((struct tun_service *)&fake_tun_service)
+#define FAKE_TB4 ((struct tb4_service *)&fake_tb4_service)
+
+static int tb4_start_rc;
+static int member_rc;             /* what the member stubs answer */
+static const void *member_asked;  /* which service was asked (NULL: none) */
+static const char *member_tunnel; /* with which tunnel name */
+static const struct in6_addr *member_target;
+static const struct conf *seen_old, *seen_new;
+
+int tb4_service_start(struct tb4_service *s, const struct conf *c, char *err, size_t errlen)
+{
+    note("start", s == FAKE_TB4 ? "tb4" : "tb4?");
+    seen_new = c;
+    if (tb4_start_rc < 0)
+        snprintf(err, errlen, "cannot bind 192.0.2.1:25790");
+    return tb4_start_rc;
+}
+
+int tb4_service_reconcile(struct tb4_service *s, const struct conf *old, const struct conf *new_,
+                          char *err, size_t errlen)
+{
+    note("reconcile", s == FAKE_TB4 ? "tb4" : "tb4?");
+    seen_old = old;
+    seen_new = new_;
+    return 0;
+}
+
+void tb4_service_stop(struct tb4_service *s)
+{
+    note("stop", s == FAKE_TB4 ? "tb4" : "tb4?");
+}
+
+void tb4_service_free(struct tb4_service *s)
+{
+    note("free", s == FAKE_TB4 ? "tb4" : "tb4?");
+}
+
+void tb4_service_view(struct e6_json *j, enum e6_view_format fmt, void *service)
+{
+    if (fmt == E6_VIEW_JSON) {
+        e6_json_begin_object(j, NULL);
+        e6_json_bool(j, "ours", service == FAKE_TB4);
+        e6_json_end_object(j);
+    } else {
+        e6_strbuf_puts(j->sb, "6bed4 tunnels\n");
+    }
+}
+
+int tb4_service_member(const struct tb4_service *s, const char *tunnel,
+                       const struct in6_addr *target)
+{
+    member_asked = s;
+    member_tunnel = tunnel;
+    member_target = target;
+    return member_rc;
+}
+
+int tun_service_member(const struct tun_service *s, const char *tunnel,
+                       const struct in6_addr *target)
+{
+    member_asked = s;
+    member_tunnel = tunnel;
+    member_target = target;
+    return member_rc;
+}
+
 static int setup(void **state)
 {
     journal[0] = '\0';
+    tb4_start_rc = 0;
+    member_rc = 0;
+    member_asked = NULL;
+    member_tunnel = NULL;
+    member_target = NULL;
+    seen_old = seen_new = NULL;
     return 0;
 }
 
@@ -273,6 +358,133 @@ static void test_done(void **state)
     assert_string_equal(journal, "start:a bye:slow bye:a free:slow free:a");
 }
 
+/* the 6bed4 module hands every call to its service, in the daemon's order */
+static void test_6bed4_module(void **state)
+{
+    struct d6_modules ms = {0};
+    struct fake a = {.name = "a"};
+    struct conf other = {0};
+    char err[128];
+    struct e6_strbuf sb = E6_STRBUF_INIT;
+
+    assert_string_equal(d6_sixbed4_module_ops.name, "6bed4");
+    assert_int_equal(d6_modules_add(&ms, &ops_a, &a), 0);
+    assert_int_equal(d6_modules_add(&ms, &d6_sixbed4_module_ops, FAKE_TB4), 0);
+    assert_int_equal(d6_modules_start(&ms, &dummy_conf, err, sizeof(err)), 0);
+    assert_ptr_equal(seen_new, &dummy_conf);
+    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &other), 0);
+    assert_ptr_equal(seen_old, &dummy_conf);
+    assert_ptr_equal(seen_new, &other);
+
+    d6_modules_view(&ms, E6_VIEW_JSON, &sb);
+    assert_false(sb.failed);
+    assert_string_equal(e6_strbuf_str(&sb), "{\"a\":{\"name\":\"a\"},\"6bed4\":{\"ours\":true}}\n");
+    e6_strbuf_free(&sb);
+    d6_modules_view(&ms, E6_VIEW_TEXT, &sb);
+    assert_string_equal(e6_strbuf_str(&sb), "a here\n\n6bed4 tunnels\n");
+    e6_strbuf_free(&sb);
+
+    /* a goodbye is nothing special: the service stops at once */
+    d6_modules_stop(&ms, true);
+    assert_true(d6_modules_done(&ms));
+    d6_modules_free(&ms);
+    assert_string_equal(journal, "start:a start:tb4 reconcile:a reconcile:tb4 stop:tb4 bye:a "
+                                 "free:tb4 free:a");
+}
+
+/* a 6bed4 tunnel that cannot start fails the start with its reason */
+static void test_6bed4_module_failed_start(void **state)
+{
+    struct d6_modules ms = {0};
+    struct fake a = {.name = "a"};
+    char err[128] = "";
+
+    tb4_start_rc = -EADDRINUSE;
+    d6_modules_add(&ms, &ops_a, &a);
+    d6_modules_add(&ms, &d6_sixbed4_module_ops, FAKE_TB4);
+    assert_int_equal(d6_modules_start(&ms, &dummy_conf, err, sizeof(err)), -EADDRINUSE);
+    assert_string_equal(err, "6bed4: cannot bind 192.0.2.1:25790");
+    d6_modules_free(&ms);
+    assert_string_equal(journal, "start:a start:tb4 stop:a free:tb4 free:a");
+}
+
+static const struct in6_addr target = {
+    .s6_addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0xc0, 0, 0x02, 0x01, 0x64, 0xbe, 0, 1}};
+
+/* d6_proxy_member with the member stubs answering rc */
+static enum ndp_verdict ask(const struct d6_daemon *d, enum conf_proxy_method m, const char *tunnel,
+                            int rc)
+{
+    member_rc = rc;
+    member_asked = NULL;
+    member_tunnel = NULL;
+    member_target = NULL;
+    return d6_proxy_member((void *)d, m, tunnel, &target);
+}
+
+static void test_member_tunnel_rules(void **state)
+{
+    struct d6_daemon d = {.tun = FAKE_TUN, .tb4 = FAKE_TB4};
+
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, "he6", 1), NDP_YES);
+    assert_ptr_equal(member_asked, FAKE_TUN);
+    assert_string_equal(member_tunnel, "he6");
+    assert_ptr_equal(member_target, &target);
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, "he6", 0), NDP_NO);
+    assert_ptr_equal(member_asked, FAKE_TUN);
+    /* no such 6in4 tunnel running: the proxy falls back to the route */
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, "he6", -1), NDP_UNKNOWN);
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, "he6", -ENOENT), NDP_UNKNOWN);
+    /* a tunnel rule without a name (conf refuses it) asks nobody */
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, NULL, 1), NDP_UNKNOWN);
+    assert_null(member_asked);
+    /* no 6in4 service */
+    d.tun = NULL;
+    assert_int_equal(ask(&d, CONF_PROXY_TUNNEL, "he6", 1), NDP_UNKNOWN);
+    assert_null(member_asked);
+}
+
+static void test_member_6bed4_rules(void **state)
+{
+    struct d6_daemon d = {.tun = FAKE_TUN, .tb4 = FAKE_TB4};
+
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, "b4", 1), NDP_YES);
+    assert_ptr_equal(member_asked, FAKE_TB4);
+    assert_string_equal(member_tunnel, "b4");
+    assert_ptr_equal(member_target, &target);
+    /* not a live peer: the proxy stays silent */
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, "b4", 0), NDP_NO);
+    assert_ptr_equal(member_asked, FAKE_TB4);
+    /* no such router, or no peer table: answered by the address form */
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, "b4", -1), NDP_UNKNOWN);
+    assert_ptr_equal(member_asked, FAKE_TB4);
+    /* a 6bed4 rule naming no tunnel asks every router (tunnel NULL) */
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, NULL, 1), NDP_YES);
+    assert_ptr_equal(member_asked, FAKE_TB4);
+    assert_null(member_tunnel);
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, NULL, 0), NDP_NO);
+    /* no 6bed4 service */
+    d.tb4 = NULL;
+    assert_int_equal(ask(&d, CONF_PROXY_6BED4, "b4", 1), NDP_UNKNOWN);
+    assert_null(member_asked);
+}
+
+static void test_member_other_rules(void **state)
+{
+    struct d6_daemon d = {.tun = FAKE_TUN, .tb4 = FAKE_TB4};
+    const enum conf_proxy_method others[] = {CONF_PROXY_STATIC, CONF_PROXY_IFACE, CONF_PROXY_AUTO,
+                                             CONF_PROXY_EXCLUDE};
+
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        assert_int_equal(ask(&d, others[i], "b4", 1), NDP_UNKNOWN);
+        assert_null(member_asked);
+    }
+    /* no daemon given */
+    assert_int_equal(ask(NULL, CONF_PROXY_6BED4, "b4", 1), NDP_UNKNOWN);
+    assert_int_equal(ask(NULL, CONF_PROXY_TUNNEL, "he6", 1), NDP_UNKNOWN);
+    assert_null(member_asked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +497,11 @@ int main(void)
         cmocka_unit_test_setup(test_view_empty, setup),
         cmocka_unit_test_setup(test_view_bounded, setup),
         cmocka_unit_test_setup(test_done, setup),
+        cmocka_unit_test_setup(test_6bed4_module, setup),
+        cmocka_unit_test_setup(test_6bed4_module_failed_start, setup),
+        cmocka_unit_test_setup(test_member_tunnel_rules, setup),
+        cmocka_unit_test_setup(test_member_6bed4_rules, setup),
+        cmocka_unit_test_setup(test_member_other_rules, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
