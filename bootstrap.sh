@@ -215,8 +215,9 @@ cmd_check() {
 
 # --- demo ------------------------------------------------------------------
 
-# demo_conf DIR vps|home: the embedded configs of the lab, one per edge6d
-# (the example's two roles, conf/edge6d.conf, with the lab's addresses)
+# demo_conf DIR vps|home|peer: the embedded configs of the lab, one per
+# edge6d (the example's two roles, conf/edge6d.conf, with the lab's
+# addresses, and a 6bed4 peer behind NAT)
 demo_conf() {
     cat <<EOF
 # edge6 demo, role "$2" (see conf/edge6d.conf for every key)
@@ -239,6 +240,11 @@ proxy eth0 {
     rule 2001:db8:9:10::1/128 {
         method = exclude
     }
+    # the 6bed4 peers' /64: answer for the live peers of tun-peers only
+    rule 2001:db8:9:11::/64 {
+        method = 6bed4
+        tunnel = tun-peers
+    }
 }
 
 # 6in4 server (protocol 41 over IPv4): the home router is its client.
@@ -251,6 +257,29 @@ tunnel tun-home {
         client-address = "2001:db8:9:1::2/64"
         routed-prefixes = { "2001:db8:9:10::/64" }
     }
+}
+
+# 6bed4 router (IPv6 in UDP over IPv4): peers behind NAT get a /114 of
+# 2001:db8:9:11::/64 that embeds their NAT's public IPv4 and UDP port.
+tunnel tun-peers {
+    type = 6bed4
+    mode = router
+    local = 192.0.2.1
+    prefix = "2001:db8:9:11::/64"
+}
+EOF
+        ;;
+    peer)
+        cat <<'EOF'
+
+# A 6bed4 peer behind an IPv4 NAT: it asks the VPS for its address (RS/RA
+# over UDP) and keeps the NAT's mapping open with keepalives.
+tunnel tun-vps {
+    type = 6bed4
+    mode = peer
+    router = 192.0.2.1
+    local-port = 50000
+    default-route = yes
 }
 EOF
         ;;
@@ -311,24 +340,26 @@ demo_link() {
 
 cmd_demo() {
     need_root demo
-    install_deps "${BUILD_DEPS[@]}" iproute2 iputils-ping python3 ndisc6 iperf3
+    install_deps "${BUILD_DEPS[@]}" iproute2 iputils-ping python3 ndisc6 iperf3 nftables
     autogen
     say "build"
     build build-gcc || die "build failed"
     local d6="$top/build-gcc/daemon/edge6d" ctl="$top/build-gcc/daemon/edge6ctl"
     local inet="inet-e6demo-$$" up="up-e6demo-$$" vps="vps-e6demo-$$" home="home-e6demo-$$"
-    local lan="lan-e6demo-$$" all work n i lanaddr pid_vps pid_home
-    all="$inet $up $vps $home $lan"
+    local lan="lan-e6demo-$$" nat="nat-e6demo-$$" peer="peer-e6demo-$$"
+    local all work n i lanaddr pid_vps pid_home pid_peer peeraddr
+    all="$inet $up $vps $home $lan $nat $peer"
     work=$(mktemp -d /tmp/e6demo.XXXXXX)
     chmod 755 "$work"
     # like systemd's StateDirectory= and RuntimeDirectory=: owned by the user
     # edge6d drops to, so it can replace and remove its socket
-    mkdir -p "$work/state/vps" "$work/state/home" "$work/run"
-    chown nobody "$work/state/vps" "$work/state/home" "$work/run"
+    mkdir -p "$work/state/vps" "$work/state/home" "$work/state/peer" "$work/run"
+    chown nobody "$work/state/vps" "$work/state/home" "$work/state/peer" "$work/run"
     # shellcheck disable=SC2064
     trap "for n in $all; do ip netns pids \$n 2>/dev/null | xargs -r kill 2>/dev/null; done; sleep 0.5; for n in $all; do ip netns pids \$n 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del \$n 2>/dev/null; done; rm -rf $work" EXIT
     say "lab: inet --- up (the provider's router) ---eth0--- vps (edge6d: NDP proxy + 6in4 server)"
     echo "    ===IPv4 only=== home (edge6d: 6in4 client + RA on lan0) ---lan0--- lan (a host, SLAAC)"
+    echo "    vps (also a 6bed4 router) ===IPv4 only=== nat (nftables masquerade) --- peer (edge6d: 6bed4 peer)"
     for n in $all; do
         ip netns add "$n"
         ip -n "$n" link set lo up
@@ -339,12 +370,15 @@ cmd_demo() {
     demo_link "$up" eth0 "$vps" eth0
     demo_link "$vps" wan0 "$home" wan0
     demo_link "$home" lan0 "$lan" eth0
+    demo_link "$vps" wan1 "$nat" wan0
+    demo_link "$nat" lan0 "$peer" eth0
     # the internet host and the provider's router, which believes the whole
     # /64 is on its eth0 and so solicits every address of it
     ip -n "$inet" -6 addr add 2001:db8:ffff::10/64 dev eth0 nodad
     ip -n "$inet" -6 route add default via 2001:db8:ffff::1
     ip -n "$up" -6 addr add 2001:db8:ffff::1/64 dev eth1 nodad
     ip -n "$up" -6 addr add 2001:db8:9:10::fffe/64 dev eth0 nodad
+    ip -n "$up" -6 addr add 2001:db8:9:11::fffe/64 dev eth0 nodad
     ip netns exec "$up" sysctl -qw net.ipv6.conf.all.forwarding=1
     # the VPS: its own address, its IPv4 side, forwarding on
     ip -n "$vps" -6 addr add 2001:db8:9:10::1/128 dev eth0 nodad
@@ -360,7 +394,29 @@ cmd_demo() {
     ip -n "$home" -6 route add 2001:db8:9:10::/64 dev lan0
     # the LAN host: a plain host that listens to Router Advertisements
     ip netns exec "$lan" sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
-    for n in vps home; do
+    # the 6bed4 side: the VPS reaches the NAT's public address on wan1; the
+    # NAT masquerades its home network (documentation addresses standing in
+    # for 192.168.x) and maps UDP ports into 40000-40999, as carrier-grade
+    # NATs do; the peer has IPv4 only
+    ip -n "$vps" route add 198.51.100.1/32 dev wan1
+    ip netns exec "$vps" sysctl -qw net.ipv6.conf.wan1.disable_ipv6=1
+    ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1
+    ip -n "$nat" addr add 198.51.100.1/25 dev wan0
+    ip -n "$nat" route add 192.0.2.1/32 dev wan0
+    ip -n "$nat" addr add 198.51.100.129/25 dev lan0
+    ip netns exec "$peer" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    ip -n "$peer" addr add 198.51.100.130/25 dev eth0
+    ip -n "$peer" route add default via 198.51.100.129
+    ip netns exec "$nat" nft -f - <<'NFT' || die "nftables in the NAT namespace"
+table ip nat {
+    chain post {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wan0" meta l4proto udp masquerade to :40000-40999
+        oifname "wan0" masquerade
+    }
+}
+NFT
+    for n in vps home peer; do
         demo_conf "$work" $n >"$work/$n.conf"
         echo "--- configuration of $n ($work/$n.conf)"
         cat "$work/$n.conf"
@@ -398,12 +454,54 @@ cmd_demo() {
     ip netns exec "$inet" iperf3 -s -1 -B 2001:db8:ffff::10 >/dev/null 2>&1 &
     demo_wait 5 sh -c "ip netns exec $inet ss -ltn | grep -q ':5201'"
     demo_run "$lan" iperf3 -c 2001:db8:ffff::10 -t 2 -f m | grep -E 'sender|receiver' || true
+    say "a 6bed4 peer behind NAT: edge6d on the peer (198.51.100.130, UDP port 50000)"
+    if command -v dumpcap >/dev/null; then
+        ip netns exec "$nat" timeout 20 dumpcap -q -i wan0 -f "udp port 25790" -w "$work/6bed4.pcap" >/dev/null 2>&1 &
+        demo_wait 5 test -s "$work/6bed4.pcap"
+    fi
+    ip netns exec "$peer" "$d6" -f -c "$work/peer.conf" >"$work/peer.log" 2>&1 &
+    pid_peer=$!
+    demo_wait 10 ip netns exec "$peer" "$ctl" -s "$work/run/peer.sock" status
+    demo_wait 15 sh -c "ip -n $peer -6 addr show dev tun-vps scope global | grep -q 'inet6 2001:db8:9:11:'"
+    say "its Router Solicitation and the VPS's Router Advertisement, over UDP through the NAT"
+    grep -E 'soliciting|gave prefix' "$work/peer.log" | sed 's/^/    /'
+    if [ -s "$work/6bed4.pcap" ] && command -v tshark >/dev/null; then
+        sleep 0.5
+        echo "    (captured on the NAT's public side, the UDP payload decoded as IPv6:)"
+        tshark -n -r "$work/6bed4.pcap" -d udp.port==25790,ipv6 -Y "icmpv6.type == 133 || icmpv6.type == 134" \
+            -T fields -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e icmpv6.type -e icmpv6.opt.prefix \
+            -e icmpv6.opt.prefix.length 2>/dev/null |
+            awk '{if ($5 == 133) m = "Router Solicitation"; else m = "Router Advertisement, prefix " $6 "/" $7
+                  printf "    %s:%s -> %s:%s  %s\n", $1, $2, $3, $4, m}'
+    fi
+    peeraddr=$(ip -n "$peer" -6 -o addr show dev tun-vps scope global | awk '{sub("/.*", "", $4); print $4; exit}')
+    demo_run "$peer" ip -6 addr show dev tun-vps scope global
+    python3 -c '
+import ipaddress, sys
+a = ipaddress.IPv6Address(sys.argv[1]).packed
+v4 = ipaddress.IPv4Address(bytes([a[8] & 0xfc | a[14] >> 6, a[9], a[10], a[11]]))
+print("    %s embeds the public address %s and UDP port %d (lanip %d)"
+      % (sys.argv[1], v4, a[12] << 8 | a[13], (a[14] & 0x3f) << 8 | a[15]))' "$peeraddr"
+    echo "    which is the NAT's mapping of 198.51.100.130:50000 (its conntrack entry):"
+    ip netns exec "$nat" grep 'dport=25790' /proc/net/nf_conntrack | sed 's/^/    /'
+    say "the internet host pings the 6bed4 peer ($peeraddr)"
+    echo "    the provider's router asks for it on its eth0, edge6d answers (a live peer of"
+    echo "    tun-peers), and the VPS sends it in UDP to the NAT's public address and port"
+    demo_run "$inet" ping -6 -n -c 3 -i 0.3 -W 2 "$peeraddr" || true
+    demo_run "$up" ip -6 neigh show "$peeraddr"
+    say "and the peer reaches the internet host and the 6in4 home's LAN host"
+    demo_run "$peer" ping -6 -n -c 2 -i 0.3 -W 2 2001:db8:ffff::10 || true
+    demo_run "$peer" ping -6 -n -c 2 -i 0.3 -W 2 "$lanaddr" || true
+    say "edge6ctl peers (vps): the live 6bed4 peers, by their NAT's public endpoint"
+    demo_run "$vps" "$ctl" -s "$work/run/vps.sock" peers || true
     say "edge6ctl status (vps): the tunnel, its client and its counters"
     demo_run "$vps" "$ctl" -s "$work/run/vps.sock" status || true
     say "edge6ctl status (home): its end of the tunnel"
     demo_run "$home" "$ctl" -s "$work/run/home.sock" status | sed -n '/^6in4 tunnels/,/^$/p' || true
     say "edge6ctl counters (vps), the tunnel's"
     demo_run "$vps" "$ctl" -s "$work/run/vps.sock" counters | awk 'NR == 1 || $1 == "module" || $1 == "tunnel"' || true
+    say "edge6ctl counters (vps), the 6bed4 router's that moved"
+    demo_run "$vps" "$ctl" -s "$work/run/vps.sock" counters | awk '$1 == "6bed4" && $3 != 0' || true
     say "a bad reload is refused and the old configuration stays in force"
     cp "$work/vps.conf" "$work/vps.conf.good"
     echo "bogus-key = 1" >>"$work/vps.conf"
@@ -412,11 +510,12 @@ cmd_demo() {
     demo_run "$lan" ping -6 -n -c 1 -W 2 2001:db8:ffff::10 | grep 'bytes from' || true
     say "process credentials of the VPS's edge6d (only CAP_NET_ADMIN and CAP_NET_RAW remain)"
     grep -E '^(Uid|CapEff|CapBnd):' "/proc/$(ip netns pids "$vps" | head -1)/status" || true
-    say "stopping both (SIGTERM): home sends its final Router Advertisements, both remove their tunnels"
-    for i in $(ip netns pids "$vps") $(ip netns pids "$home"); do kill -TERM "$i" 2>/dev/null; done
-    wait "$pid_vps" "$pid_home" 2>/dev/null
+    say "stopping all three (SIGTERM): home sends its final Router Advertisements, all remove their tunnels"
+    for i in $(ip netns pids "$vps") $(ip netns pids "$home") $(ip netns pids "$peer"); do kill -TERM "$i" 2>/dev/null; done
+    wait "$pid_vps" "$pid_home" "$pid_peer" 2>/dev/null
     demo_run "$vps" ip link show dev tun-home 2>&1 || true
-    for n in vps home; do
+    demo_run "$vps" ip link show dev tun-peers 2>&1 || true
+    for n in vps home peer; do
         echo "--- edge6d log ($n)"
         cat "$work/$n.log"
     done
