@@ -40,11 +40,17 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TUN_D__COUNT][48];
+static char gso_drop_names[GSO_R__COUNT][48];
 const char *const tun_counter_names[TC__COUNT] = {
     [TC_ENCAP_PACKETS] = "encap_packets",
     [TC_ENCAP_BYTES] = "encap_bytes",
     [TC_DECAP_PACKETS] = "decap_packets",
     [TC_DECAP_BYTES] = "decap_bytes",
+    [TC_GSO_PACKETS] = "gso_packets",
+    [TC_GSO_SEGMENTS] = "gso_segments",
+    [TC_CSUM_COMPLETED] = "csum_completed",
+    [TC_GRO_PACKETS] = "gro_packets",
+    [TC_GRO_SEGMENTS] = "gro_segments",
     [TC_PTB_SENT] = "ptb_sent",
     [TC_PTB_RELAYED] = "ptb_relayed",
     [TC_ICMP4_IGNORED] = "icmp4_ignored",
@@ -52,6 +58,20 @@ const char *const tun_counter_names[TC__COUNT] = {
     [TC_SENT_FRAGMENTABLE] = "sent_df_clear",
     [TC_TUN_ERRORS] = "tun_write_errors",
     [TC_RX_TRUNCATED] = "rx_truncated",
+#define GN(i) [TC_GSO_DROP_BASE + (i)] = gso_drop_names[i]
+    GN(0),
+    GN(1),
+    GN(2),
+    GN(3),
+    GN(4),
+    GN(5),
+    GN(6),
+    GN(7),
+    GN(8),
+    GN(9),
+    GN(10),
+    GN(11),
+#undef GN
 #define DN(i) [TC_DROP_BASE + (i)] = drop_names[i]
     DN(0),
     DN(1),
@@ -68,12 +88,17 @@ const char *const tun_counter_names[TC__COUNT] = {
 #undef DN
 };
 _Static_assert(TUN_D__COUNT == 12, "tun_counter_names lists 12 drop reasons");
+_Static_assert(GSO_R__COUNT == 12, "tun_counter_names lists 12 GSO refusals");
 
 void tun_counter_names_init(void)
 {
     for (size_t i = 0; i < TUN_D__COUNT; i++)
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TUN_OK ? "none" : tun_drop_name((enum tun_drop)i));
+    /* "gso_bad_csum_start": a refused TUN read, not a tunnel drop */
+    for (size_t i = 0; i < GSO_R__COUNT; i++)
+        snprintf(gso_drop_names[i], sizeof(gso_drop_names[i]), "%s",
+                 i == GSO_OK ? "gso_none" : gso_reject_name((enum gso_reject)i));
 }
 
 /* ---- pure helpers ---------------------------------------------------- */
@@ -221,6 +246,7 @@ struct tun_tunnel {
 
     int tunfd[TUN_MAX_QUEUES]; /* one per queue; [0] created the interface */
     unsigned n_queues;
+    char offload_why[96]; /* the TUN's offloads, or why none (for the view) */
     int ifindex;
     struct tun_tunnel_fast fast;
     struct tun_worker enc[TUN_MAX_QUEUES]; /* one per queue */
@@ -910,13 +936,72 @@ static void tunnel_free(struct tun_tunnel *t)
     free(t);
 }
 
+/*
+ * Offloads asked of the TUN, best first: checksums left to us and TCP
+ * super-packets (with CWR marks) handed over whole. The kernel refuses
+ * flags it does not know; each step asks for less.
+ */
+static const unsigned tun_offload_steps[] = {
+    TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN,
+    TUN_F_CSUM | TUN_F_TSO6,
+    TUN_F_CSUM,
+};
+
+/* "csum,tso6,tso_ecn", or "off" */
+static const char *offload_str(unsigned f, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s%s", f & TUN_F_CSUM ? "csum" : "off", f & TUN_F_TSO6 ? ",tso6" : "",
+             f & TUN_F_TSO_ECN ? ",tso_ecn" : "");
+    return buf;
+}
+
+/*
+ * With a virtio_net_hdr on every packet, the kernel may hand the encap
+ * workers 64 KiB TCP super-packets (segmented once, in userspace, before
+ * sendmmsg) and the decap worker may write merged runs of segments: the
+ * per-packet system calls and the kernel's per-packet work shrink by the
+ * segment count. The offloads are device-wide: set on one queue. When the
+ * kernel refuses all of them, or EDGE6_TUN_OFFLOAD=off asks so (tests,
+ * diagnosis), the TUN keeps the header and runs without: every packet
+ * then comes whole and checksummed.
+ */
 static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t errlen)
 {
-    const struct tun_dev_opts o = {.queues = queues};
+    const struct tun_dev_opts o = {.queues = queues, .vnet_hdr = true, .offload = 0};
     int r = tun_dev_open(&t->s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen);
-    if (r == 0)
-        t->n_queues = queues;
-    return r;
+    if (r < 0)
+        return r;
+    t->n_queues = queues;
+    t->fast.offload = 0;
+    const char *env = getenv("EDGE6_TUN_OFFLOAD");
+    if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0 || strcmp(env, "no") == 0)) {
+        snprintf(t->offload_why, sizeof(t->offload_why), "off (EDGE6_TUN_OFFLOAD=%s)", env);
+        e6_notice("tunnel %s: TUN offloads off (EDGE6_TUN_OFFLOAD=%s)", t->name, env);
+        return 0;
+    }
+    int e = 0;
+    for (size_t i = 0; i < sizeof(tun_offload_steps) / sizeof(tun_offload_steps[0]); i++) {
+        if (ioctl(t->tunfd[0], TUNSETOFFLOAD, (unsigned long)tun_offload_steps[i]) == 0) {
+            t->fast.offload = tun_offload_steps[i];
+            break;
+        }
+        e = errno;
+    }
+    char f[48];
+    if (t->fast.offload) {
+        snprintf(t->offload_why, sizeof(t->offload_why), "%s",
+                 offload_str(t->fast.offload, f, sizeof(f)));
+        if (e)
+            e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, f,
+                    strerror(e));
+    } else {
+        snprintf(t->offload_why, sizeof(t->offload_why), "off (the kernel refused: %s)",
+                 strerror(e));
+        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about "
+                "one system call per packet",
+                t->name, strerror(e));
+    }
+    return 0;
 }
 
 /*
@@ -1362,9 +1447,10 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
         e6_json_int(j, "ifindex", t->ifindex);
         e6_json_uint(j, "workers", workers);
         e6_json_uint(j, "queues", t->n_queues);
+        e6_json_string(j, "offloads", t->offload_why);
         e6_json_begin_object(j, "counters");
         for (size_t i = 0; i < TC__COUNT; i++)
-            if (i != TC_DROP_BASE + TUN_OK)
+            if (i != TC_DROP_BASE + TUN_OK && i != TC_GSO_DROP_BASE + GSO_OK)
                 e6_json_uint(j, tun_counter_names[i], tunnel_count(t, i));
         e6_json_end_object(j);
         e6_json_begin_array(j, "clients"); /* client mode: the server */
@@ -1389,9 +1475,16 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
                      tunnel_count(t, TC_ENCAP_PACKETS), tunnel_count(t, TC_ENCAP_BYTES),
                      tunnel_count(t, TC_DECAP_PACKETS), tunnel_count(t, TC_DECAP_BYTES),
                      tunnel_count(t, TC_PTB_SENT), tunnel_count(t, TC_PTB_RELAYED));
+    e6_strbuf_printf(j->sb,
+                     "    offloads: %s; gso %" PRIu64 " packets -> %" PRIu64
+                     " segments, gro %" PRIu64 " packets <- %" PRIu64
+                     " segments, checksums completed %" PRIu64 "\n",
+                     t->offload_why, tunnel_count(t, TC_GSO_PACKETS),
+                     tunnel_count(t, TC_GSO_SEGMENTS), tunnel_count(t, TC_GRO_PACKETS),
+                     tunnel_count(t, TC_GRO_SEGMENTS), tunnel_count(t, TC_CSUM_COMPLETED));
     bool any = false;
     for (size_t i = TC_ICMP4_IGNORED; i < TC__COUNT; i++) {
-        if (i == TC_DROP_BASE + TUN_OK)
+        if (i == TC_DROP_BASE + TUN_OK || i == TC_GSO_DROP_BASE + GSO_OK)
             continue;
         uint64_t v = tunnel_count(t, i);
         if (!v)

@@ -27,6 +27,7 @@
 #include "common/counters.h"
 #include "common/netlink.h"
 #include "conf/conf.h"
+#include "tunnel/gso.h"
 #include "tunnel/sixin4.h"
 
 /* TUN queues per tunnel, each read by its own encap worker */
@@ -39,6 +40,10 @@
 /* room per packet: the tunnel MTU is at most 1480, a reassembled IPv4
  * packet may be larger (dropped as truncated) */
 #define TUN_SLOT 4096
+/* encap with offloads: segments handed to one sendmmsg, and their room (a
+ * segment is at most the tunnel MTU, 1480) */
+#define TUN_OUT_SLOTS 128
+#define TUN_OUT_SLOT  2048
 
 /* Counters of the "tunnel" set: per worker block, summed for the view. */
 enum tun_counter {
@@ -46,6 +51,11 @@ enum tun_counter {
     TC_ENCAP_BYTES,
     TC_DECAP_PACKETS,
     TC_DECAP_BYTES,
+    TC_GSO_PACKETS,       /* TCP super-packets the TUN handed over (offloads on) */
+    TC_GSO_SEGMENTS,      /* the packets they were cut into */
+    TC_CSUM_COMPLETED,    /* packets whose checksum the kernel left to us */
+    TC_GRO_PACKETS,       /* super-packets written into the TUN */
+    TC_GRO_SEGMENTS,      /* received packets merged into them */
     TC_PTB_SENT,          /* Packet Too Big written into the TUN (too big for a client) */
     TC_PTB_RELAYED,       /* ICMPv4 fragmentation needed turned into a Packet Too Big */
     TC_ICMP4_IGNORED,     /* ICMPv4 not about one of our packets, or no inner source */
@@ -53,7 +63,8 @@ enum tun_counter {
     TC_SENT_FRAGMENTABLE, /* <= 1280 bytes the path MTU refused, sent with DF clear */
     TC_TUN_ERRORS,        /* a write into the TUN failed */
     TC_RX_TRUNCATED,      /* a protocol-41 packet larger than a slot */
-    TC_DROP_BASE,         /* + enum tun_drop (TUN_OK unused) */
+    TC_GSO_DROP_BASE,     /* + enum gso_reject (GSO_OK unused): refused TUN reads */
+    TC_DROP_BASE = TC_GSO_DROP_BASE + GSO_R__COUNT, /* + enum tun_drop (TUN_OK unused) */
     TC__COUNT = TC_DROP_BASE + TUN_D__COUNT,
 };
 extern const char *const tun_counter_names[TC__COUNT];
@@ -116,6 +127,11 @@ struct tun_tunnel_fast {
      * only, for packets of at most 1280 bytes a shrunken path MTU refuses:
      * the IPv6 minimum MTU must cross, fragmented by IPv4 (RFC 4213 3.2) */
     int fragfd;
+    /* What TUNSETOFFLOAD accepted (TUN_F_*, 0: none), set before the
+     * workers start. The TUN always speaks with a virtio_net_hdr before
+     * every packet (all zero without offloads); the decap worker writes
+     * merged super-packets only when the kernel took TUN_F_TSO6. */
+    unsigned offload;
 };
 
 /* io_worker.c */

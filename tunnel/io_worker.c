@@ -6,7 +6,13 @@
  * A decap worker takes batches from the raw socket with recvmmsg, checks
  * each with tun_6in4_decap and writes the inner packets into the TUN (a
  * TUN fd is not a socket: one write per packet), and turns ICMPv4
- * "fragmentation needed" about our packets into Packet Too Big. Each has
+ * "fragmentation needed" about our packets into Packet Too Big.
+ *
+ * With the TUN's offloads (a virtio_net_hdr before every packet, see
+ * tunnel/gso.h) the encap worker reads TCP super-packets of up to 64 KiB,
+ * cuts them into segments straight into the sendmmsg batch and finishes
+ * the checksums the kernel left; the decap worker merges the TCP runs of
+ * a receive batch into super-packets, one write each. Each has
  * its own epoll and an eventfd that stops it; each counts into its own
  * block. No lock on the packet path: the snapshot protocol is in
  * io_int.h.
@@ -27,18 +33,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_tun.h>
+#include <sys/uio.h>
+
 #include "common/log.h"
+#include "tunnel/gso.h"
 #include "tunnel/io_int.h"
 
-/* per-thread scratch: batch buffers live in the thread, not on its stack */
+/* per-thread scratch: batch buffers live in the thread, not on its stack
+ * (a worker touches only its direction's part) */
 struct wbuf {
+    /* decap: the receive batch */
     uint8_t pkt[TUN_BATCH][TUN_SLOT];
-    struct mmsghdr msg[TUN_BATCH];
-    struct iovec iov[TUN_BATCH];
-    struct sockaddr_in to[TUN_BATCH];
-    const struct tun_client *who[TUN_BATCH];
+    /* encap with offloads: one TUN read, and the segments of the batch */
+    uint8_t rd[GSO_MAX_PACKET];
+    uint8_t out[TUN_OUT_SLOTS][TUN_OUT_SLOT];
+    size_t lens[TUN_OUT_SLOTS];
+    /* the send batch (encap) or receive batch (decap) */
+    struct mmsghdr msg[TUN_OUT_SLOTS];
+    struct iovec iov[TUN_OUT_SLOTS];
+    struct sockaddr_in to[TUN_OUT_SLOTS];
+    const struct tun_client *who[TUN_OUT_SLOTS];
+    /* decap: what goes into the TUN */
+    struct gso_pkt gp[TUN_BATCH];
+    struct gso_plan plan;
+    struct iovec wiov[GSO_COALESCE_MAX + 1];
     uint8_t ptb[1280];
 };
+_Static_assert(TUN_BATCH <= GSO_COALESCE_MAX, "a receive batch fits one coalescing plan");
+_Static_assert(TUN_BATCH <= TUN_OUT_SLOTS, "the message arrays hold a receive batch");
 
 static inline void cnt_add(struct tun_worker *w, size_t idx, uint64_t n)
 {
@@ -58,10 +81,10 @@ static struct tun_cstat *cstat_of(const struct tun_snap *s, const struct tun_cli
     return s->cs[c->index];
 }
 
-static void write_tun(struct tun_worker *w, const uint8_t *p, size_t len)
+static void writev_tun(struct tun_worker *w, const struct iovec *iov, int n)
 {
     for (;;) {
-        ssize_t r = write(w->tunfd, p, len);
+        ssize_t r = writev(w->tunfd, iov, n);
         if (r >= 0)
             return;
         if (errno == EINTR)
@@ -69,6 +92,15 @@ static void write_tun(struct tun_worker *w, const uint8_t *p, size_t len)
         cnt_add(w, TC_TUN_ERRORS, 1);
         return;
     }
+}
+
+/* one whole packet, behind an all-zero virtio header */
+static void write_tun(struct tun_worker *w, const uint8_t *p, size_t len)
+{
+    static const struct gso_vnet_hdr none;
+    struct iovec iov[2] = {{.iov_base = (void *)&none, .iov_len = sizeof(none)},
+                           {.iov_base = (void *)p, .iov_len = len}};
+    writev_tun(w, iov, 2);
 }
 
 static const struct in6_addr *ptb_source(const struct tun_snap *s, const struct tun_client *c)
@@ -162,6 +194,95 @@ static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct w
     }
 }
 
+static void queue_seg(struct wbuf *b, size_t m, const struct tun_client *who)
+{
+    b->to[m] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = who->remote};
+    b->iov[m] = (struct iovec){.iov_base = b->out[m], .iov_len = b->lens[m]};
+    b->who[m] = who;
+    b->msg[m] = (struct mmsghdr){
+        .msg_hdr = {.msg_name = &b->to[m],
+                    .msg_namelen = sizeof(b->to[m]),
+                    .msg_iov = &b->iov[m],
+                    .msg_iovlen = 1},
+    };
+}
+
+/* a packet (or a super-packet's first segment, which stands for all) that
+ * routing refused; a Packet Too Big when it is over its client's MTU */
+static void encap_drop(struct tun_worker *w, struct wbuf *b, const struct tun_snap *s,
+                       enum tun_drop d, const struct tun_client *who, const uint8_t *p, size_t len)
+{
+    cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
+    if (d != TUN_D_TOO_BIG || !who)
+        return;
+    struct tun_cstat *cs = cstat_of(s, who);
+    if (cs)
+        cstat_add(&cs->drops_out, 1);
+    size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, who), p, len, who->mtu);
+    if (n) {
+        write_tun(w, b->ptb, n);
+        cnt_add(w, TC_PTB_SENT, 1);
+    }
+}
+
+/*
+ * One packet read from the TUN into b->rd: its segments appended to the
+ * send batch at *m (sent first when the batch is full). The route is
+ * asked about the whole packet, or about the first segment of a
+ * super-packet: the MTU check must see what goes on the wire.
+ */
+static void encap_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b,
+                      const struct tun_snap *s, size_t len, size_t *m)
+{
+    struct gso_info gi;
+    enum gso_reject g = gso_parse(b->rd, len, &gi);
+    if (g != GSO_OK) {
+        cnt_add(w, TC_GSO_DROP_BASE + (size_t)g, 1);
+        return;
+    }
+    const struct tun_client *who = NULL;
+    enum tun_drop d;
+    if (!gi.gso) {
+        d = s ? tun_6in4_route(s->tab, gi.pkt, gi.len, &who) : TUN_D_NO_CLIENT;
+        if (d != TUN_OK) {
+            encap_drop(w, b, s, d, who, gi.pkt, gi.len);
+            return;
+        }
+    } else if (!s) {
+        cnt_add(w, TC_DROP_BASE + TUN_D_NO_CLIENT, 1);
+        return;
+    }
+    for (size_t first = 0; first < gi.segs;) {
+        if (*m == TUN_OUT_SLOTS) {
+            send_batch(w, f, b, s, *m);
+            *m = 0;
+        }
+        size_t n;
+        g = gso_segment(&gi, first, b->out[*m], TUN_OUT_SLOT, TUN_OUT_SLOTS - *m, b->lens + *m, &n);
+        if (g != GSO_OK) {
+            cnt_add(w, TC_GSO_DROP_BASE + (size_t)g, 1);
+            return;
+        }
+        if (gi.gso && first == 0) {
+            d = tun_6in4_route(s->tab, b->out[*m], b->lens[*m], &who);
+            if (d != TUN_OK) {
+                encap_drop(w, b, s, d, who, b->out[*m], b->lens[*m]);
+                return;
+            }
+        }
+        for (size_t k = 0; k < n; k++)
+            queue_seg(b, *m + k, who);
+        *m += n;
+        first += n;
+    }
+    if (gi.gso) {
+        cnt_add(w, TC_GSO_PACKETS, 1);
+        cnt_add(w, TC_GSO_SEGMENTS, gi.segs);
+    } else if (gi.h.flags & GSO_F_NEEDS_CSUM) {
+        cnt_add(w, TC_CSUM_COMPLETED, 1);
+    }
+}
+
 /* One batch from the TUN; false when the queue is empty (EAGAIN). */
 static bool encap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
 {
@@ -170,40 +291,14 @@ static bool encap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
     const struct tun_snap *s = atomic_load(&f->snap);
     size_t m = 0;
     for (size_t reads = 0; reads < TUN_BATCH; reads++) {
-        ssize_t r = read(w->tunfd, b->pkt[m], TUN_SLOT);
+        ssize_t r = read(w->tunfd, b->rd, sizeof(b->rd));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             more = false;
             break;
         }
-        const struct tun_client *who = NULL;
-        enum tun_drop d = s ? tun_6in4_route(s->tab, b->pkt[m], (size_t)r, &who) : TUN_D_NO_CLIENT;
-        if (d == TUN_OK) {
-            b->to[m] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = who->remote};
-            b->iov[m] = (struct iovec){.iov_base = b->pkt[m], .iov_len = (size_t)r};
-            b->who[m] = who;
-            b->msg[m] = (struct mmsghdr){
-                .msg_hdr = {.msg_name = &b->to[m],
-                            .msg_namelen = sizeof(b->to[m]),
-                            .msg_iov = &b->iov[m],
-                            .msg_iovlen = 1},
-            };
-            m++;
-            continue;
-        }
-        cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
-        if (d == TUN_D_TOO_BIG && who) {
-            struct tun_cstat *cs = cstat_of(s, who);
-            if (cs)
-                cstat_add(&cs->drops_out, 1);
-            size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, who), b->pkt[m],
-                                     (size_t)r, who->mtu);
-            if (n) {
-                write_tun(w, b->ptb, n);
-                cnt_add(w, TC_PTB_SENT, 1);
-            }
-        }
+        encap_one(w, f, b, s, (size_t)r, &m);
     }
     if (m)
         send_batch(w, f, b, s, m);
@@ -221,6 +316,29 @@ static void count_decap_drop(struct tun_worker *w, const struct tun_snap *s, enu
         cstat_add(&cs->drops_in, 1);
 }
 
+/* the inner packets of a receive batch into the TUN: merged runs of TCP
+ * segments when the kernel takes them, else one write each */
+static void decap_write(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b, size_t n)
+{
+    if (!(f->offload & TUN_F_TSO6)) {
+        for (size_t i = 0; i < n; i++)
+            write_tun(w, b->gp[i].p, b->gp[i].len);
+        return;
+    }
+    gso_coalesce_plan(b->gp, n, &b->plan);
+    for (size_t o = 0; o < b->plan.n_out; o++) {
+        struct gso_vnet_hdr h;
+        size_t k = gso_coalesce_build(&b->plan, o, b->gp, &h, b->wiov, GSO_COALESCE_MAX + 1);
+        if (!k)
+            continue; /* cannot happen: the plan holds at most a batch */
+        writev_tun(w, b->wiov, (int)k);
+        if (b->plan.count[o] > 1) {
+            cnt_add(w, TC_GRO_PACKETS, 1);
+            cnt_add(w, TC_GRO_SEGMENTS, b->plan.count[o]);
+        }
+    }
+}
+
 static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
 {
     for (size_t i = 0; i < TUN_BATCH; i++) {
@@ -235,6 +353,7 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
         return false;
     atomic_fetch_add(&w->seq, 1);
     const struct tun_snap *s = atomic_load(&f->snap);
+    size_t good = 0;
     for (int i = 0; i < n; i++) {
         const uint8_t *p = b->pkt[i];
         size_t len = b->msg[i].msg_len;
@@ -254,7 +373,8 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
             count_decap_drop(w, s, d, who);
             continue;
         }
-        write_tun(w, inner, inner_len);
+        /* inner points into b->pkt[i], ours to rewrite */
+        b->gp[good++] = (struct gso_pkt){.p = b->pkt[i] + (inner - p), .len = inner_len};
         cnt_add(w, TC_DECAP_PACKETS, 1);
         cnt_add(w, TC_DECAP_BYTES, inner_len);
         struct tun_cstat *cs = cstat_of(s, who);
@@ -263,6 +383,8 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
             cstat_add(&cs->bytes_in, inner_len);
         }
     }
+    if (good)
+        decap_write(w, f, b, good);
     atomic_fetch_add(&w->seq, 1);
     return n == TUN_BATCH;
 }

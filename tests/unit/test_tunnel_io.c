@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/if_tun.h>
 
 #include "common/addr.h"
 #include "common/counters.h"
+#include "common/ip6.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "conf/conf.h"
@@ -231,6 +233,11 @@ static void test_counter_names(void **state)
         snprintf(want, sizeof(want), "drop_%s", tun_drop_name((enum tun_drop)d));
         assert_string_equal(tun_counter_names[TC_DROP_BASE + d], want);
     }
+    for (size_t g = GSO_OK + 1; g < GSO_R__COUNT; g++)
+        assert_string_equal(tun_counter_names[TC_GSO_DROP_BASE + g],
+                            gso_reject_name((enum gso_reject)g));
+    assert_string_equal(tun_counter_names[TC_GSO_SEGMENTS], "gso_segments");
+    assert_string_equal(tun_counter_names[TC_GRO_PACKETS], "gro_packets");
 }
 
 /* A worker in the middle of a batch: synchronize must wait for it. */
@@ -484,11 +491,14 @@ static void test_decap_worker(void **state)
     assert_int_equal(tun_worker_start(&w, &f, err, sizeof(err)), 0);
 
     uint8_t pkt[256], got[256];
-    /* from the client's remote, from its routed prefix: delivered, inner only */
+    static const uint8_t zero_hdr[GSO_VNET_HDR_LEN];
+    /* from the client's remote, from its routed prefix: delivered, inner
+     * only, behind an all-zero virtio header */
     size_t n = sixin4(pkt, "198.51.100.2", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
     assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
-    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20));
-    assert_memory_equal(got, pkt + 20, n - 20);
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20 + GSO_VNET_HDR_LEN));
+    assert_memory_equal(got, zero_hdr, GSO_VNET_HDR_LEN);
+    assert_memory_equal(got + GSO_VNET_HDR_LEN, pkt + 20, n - 20);
     /* a spoofed outer source: nothing delivered */
     n = sixin4(pkt, "198.51.100.3", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
     assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
@@ -507,7 +517,7 @@ static void test_decap_worker(void **state)
     assert_int_equal(write(raw[1], pkt, n), (ssize_t)n); /* the old address: refused */
     n = sixin4(pkt, "198.51.100.9", "192.0.2.1", "2001:db8:1::2", "2001:db8:ff::1");
     assert_int_equal(write(raw[1], pkt, n), (ssize_t)n);
-    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20));
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), (ssize_t)(n - 20 + GSO_VNET_HDR_LEN));
     assert_int_equal(read_within(tun[1], got, sizeof(got)), -1);
 
     tun_worker_stop(&w);
@@ -530,6 +540,135 @@ static void test_decap_worker(void **state)
     close(raw[1]);
 }
 
+/* a protocol-41 packet carrying TCP from 2001:db8:100::5, plen payload bytes */
+static size_t sixin4_tcp(uint8_t *p, uint32_t seq, size_t plen)
+{
+    size_t inner = 40 + 20 + plen, len = 20 + inner;
+    memset(p, 0, len);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    p[8] = 64;
+    p[9] = 41;
+    struct in_addr a = V4("198.51.100.2"), b = V4("192.0.2.1");
+    memcpy(p + 12, &a, 4);
+    memcpy(p + 16, &b, 4);
+    uint16_t c = csum16(p, 20);
+    p[10] = (uint8_t)(c >> 8);
+    p[11] = (uint8_t)c;
+    uint8_t *q = p + 20;
+    q[0] = 0x60;
+    q[4] = (uint8_t)((20 + plen) >> 8);
+    q[5] = (uint8_t)(20 + plen);
+    q[6] = 6;
+    q[7] = 64;
+    struct in6_addr s6 = A("2001:db8:100::5"), d6 = A("2001:db8:ff::1");
+    memcpy(q + 8, &s6, 16);
+    memcpy(q + 24, &d6, 16);
+    uint8_t *t = q + 40;
+    t[0] = 0x9c; /* ports 40000 -> 5201 */
+    t[1] = 0x40;
+    t[2] = 0x14;
+    t[3] = 0x51;
+    t[4] = (uint8_t)(seq >> 24);
+    t[5] = (uint8_t)(seq >> 16);
+    t[6] = (uint8_t)(seq >> 8);
+    t[7] = (uint8_t)seq;
+    t[11] = 1;
+    t[12] = 5 << 4;
+    t[13] = 0x10;
+    t[14] = 2;
+    for (size_t i = 0; i < plen; i++)
+        t[20 + i] = (uint8_t)(seq + i);
+    c = e6_ip6_cksum(&s6, &d6, 6, t, 20 + plen);
+    t[16] = (uint8_t)(c >> 8);
+    t[17] = (uint8_t)c;
+    return len;
+}
+
+/* with the kernel's TSO on the TUN, a TCP run of one batch is written as
+ * one super-packet; what does not merge follows alone */
+static void test_decap_worker_coalesce(void **state)
+{
+    (void)state;
+    struct e6_prefix routed = P("2001:db8:100::/64");
+    struct conf_tunnel_client cl = {.name = "home",
+                                    .remote = V4("198.51.100.2"),
+                                    .client_address = A("2001:db8:1::2"),
+                                    .client_plen = 64,
+                                    .server_address = A("2001:db8:1::1"),
+                                    .routed = &routed,
+                                    .n_routed = 1};
+    struct conf_tunnel t = {.name = "t",
+                            .type = CONF_TUNNEL_6IN4,
+                            .mode = CONF_TUN_SERVER,
+                            .local = V4("192.0.2.1"),
+                            .ttl = 64,
+                            .mtu = 1480,
+                            .clients = &cl,
+                            .n_clients = 1};
+    struct tun_cstat *home = calloc(1, sizeof(*home));
+    assert_non_null(home);
+    struct tun_cstat *cs[1] = {home};
+    int tun[2], raw[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, tun), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, raw), 0);
+    struct tun_tunnel_fast f = {.rawfd = raw[0], .icmpfd = -1, .offload = TUN_F_CSUM | TUN_F_TSO6};
+    atomic_init(&f.snap, snap_of(&t, cs, 1));
+    struct e6_counters *set = e6_counters_new(NULL, "tunnel", tun_counter_names, TC__COUNT);
+    assert_non_null(set);
+    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .epfd = -1, .stopfd = -1};
+    w.cnt = e6_counters_block(set);
+
+    /* queued before the worker starts: one receive batch */
+    static uint8_t pkt[3][1200], got[8192];
+    size_t n[3];
+    for (int i = 0; i < 3; i++) {
+        n[i] = sixin4_tcp(pkt[i], 1000 + 1000 * (uint32_t)i, 1000);
+        assert_int_equal(write(raw[1], pkt[i], n[i]), (ssize_t)n[i]);
+    }
+    uint8_t ping[256];
+    size_t np = sixin4(ping, "198.51.100.2", "192.0.2.1", "2001:db8:100::5", "2001:db8:ff::1");
+    assert_int_equal(write(raw[1], ping, np), (ssize_t)np);
+    char err[128];
+    assert_int_equal(tun_worker_start(&w, &f, err, sizeof(err)), 0);
+
+    ssize_t r = read_within(tun[1], got, sizeof(got));
+    assert_int_equal(r, GSO_VNET_HDR_LEN + 40 + 20 + 3000);
+    struct gso_vnet_hdr h;
+    memcpy(&h, got, sizeof(h));
+    assert_int_equal(h.flags, GSO_F_NEEDS_CSUM);
+    assert_int_equal(h.gso_type, GSO_T_TCPV6);
+    assert_int_equal(h.gso_size, 1000);
+    assert_int_equal(h.hdr_len, 60);
+    assert_int_equal(h.csum_start, 40);
+    assert_int_equal(h.csum_offset, 16);
+    const uint8_t *q = got + GSO_VNET_HDR_LEN;
+    assert_int_equal(q[4] << 8 | q[5], 20 + 3000);
+    for (int i = 0; i < 3; i++) /* the payloads, in order */
+        assert_memory_equal(q + 60 + 1000 * i, pkt[i] + 20 + 60, 1000);
+    r = read_within(tun[1], got, sizeof(got));
+    assert_int_equal(r, (ssize_t)(np - 20 + GSO_VNET_HDR_LEN));
+    assert_int_equal(got[0], 0);
+    assert_memory_equal(got + GSO_VNET_HDR_LEN, ping + 20, np - 20);
+    assert_int_equal(read_within(tun[1], got, sizeof(got)), -1);
+
+    tun_worker_stop(&w);
+    assert_int_equal(e6_counters_get(set, TC_DECAP_PACKETS), 4);
+    assert_int_equal(e6_counters_get(set, TC_GRO_PACKETS), 1);
+    assert_int_equal(e6_counters_get(set, TC_GRO_SEGMENTS), 3);
+    assert_int_equal(e6_counters_get(set, TC_TUN_ERRORS), 0);
+    assert_int_equal(atomic_load(&home->pkts_in), 4);
+
+    snap_drop(atomic_load(&f.snap));
+    e6_counters_free(set);
+    free(home);
+    close(tun[0]);
+    close(tun[1]);
+    close(raw[0]);
+    close(raw[1]);
+}
+
 int main(void)
 {
     e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
@@ -538,7 +677,7 @@ int main(void)
         cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
         cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
         cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
-        cmocka_unit_test(test_decap_worker),
+        cmocka_unit_test(test_decap_worker),  cmocka_unit_test(test_decap_worker_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
