@@ -141,6 +141,10 @@ assert_match "VPS status: b4 and its prefix" "$B4_NAME.*2001:db8:9:10::/64" "$(t
 js=$(tun_status_json "$B4_VPS" "$vconf")
 printf '%s\n' "$js" >"$E6_WORK/vps-status.json"
 assert_ok "VPS status --json is valid JSON" valid_json "$js"
+assert_eq "VPS status --json: 2 live peers" 2 "$(json_sum "$js" peers)"
+pn=$(e6ctl "$B4_VPS" "$vconf" peers "$B4_NAME")
+assert_eq "edge6ctl peers $B4_NAME: the same endpoints" "$(awk '{print $1, $2}' <<<"$pt" | sort)" "$(awk '{print $1, $2}' <<<"$pn" | sort)"
+assert_fail "edge6ctl peers nosuch: refused" e6ctl "$B4_VPS" "$vconf" peers nosuch
 st=$(e6ctl "${B4_PEER[a]}" "$(e6d_conf peera)" status)
 printf '%s\n' "$st" >"$E6_WORK/peera-status.txt"
 assert_match "peer a status: its router 192.0.2.1" "192\.0\.2\.1" "$st"

@@ -54,8 +54,8 @@ delivered() {
     shift 5
     n_case=$((n_case + 1))
     c="count$n_case" t="tun$n_case"
-    b4_watch "$c" "$ns" --iface "$ifc" --src "$isrc" --icmp6-type 128 --duration 1.5 || return
-    b4_watch "$t" "$B4_VPS" --iface "$B4_NAME" --src "$isrc" --icmp6-type 128 --duration 1.5 || return
+    b4_watch "$c" "$ns" --iface "$ifc" --src "$isrc" --icmp6-type 128 --duration 3 || return
+    b4_watch "$t" "$B4_VPS" --iface "$B4_NAME" --src "$isrc" --icmp6-type 128 --duration 3 || return
     b4_tool "$B4_WAN" send --src "${SRC4:-$av4}" --sport "$sport" --dst "$B4_VPS_V4" --isrc "$isrc" \
         --idst "$idst" --count 5 "$@" >>"$E6_WORK/send.log" 2>&1
     json_get "$(b4_watch_result "$t")" 'j.get("count", -1)' >"$E6_WORK/tunseen"
