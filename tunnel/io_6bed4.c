@@ -590,17 +590,21 @@ static void peer_apply(struct tb4_tunnel *t, const struct tb4_peer_want *w)
         else
             t->addr_in = true;
     }
+    /* what failed stays out of t->have: the next RA differs from it and
+     * tries again */
+    t->have = *w;
+    t->have.n_routes = 0;
     for (size_t k = 0; k < w->n_routes; k++) {
-        if (kept[k])
-            continue;
-        int e = route_add(t, &w->routes[k], &metric[k]);
-        if (e < 0)
+        int e = kept[k] ? 0 : route_add(t, &w->routes[k], &metric[k]);
+        if (e < 0) {
             e6_err("tunnel %s: cannot add route %s dev %s: %s%s%s", t->name,
                    e6_prefix_format(&w->routes[k], p, sizeof(p)), t->name, strerror(-e),
                    e6_nl_errmsg(nl)[0] ? ": " : "", e6_nl_errmsg(nl));
+            continue;
+        }
+        t->have_metric[t->have.n_routes] = metric[k];
+        t->have.routes[t->have.n_routes++] = w->routes[k];
     }
-    t->have = *w;
-    memcpy(t->have_metric, metric, sizeof(metric));
     t->configured = true;
     pthread_mutex_lock(&t->fast.mu);
     t->fast.have_self = t->addr_in;
@@ -688,7 +692,7 @@ static void peer_take_ra(struct tb4_tunnel *t, const struct tb4_ra_info *ra)
     }
     t->last_ra_ms = e6_monotonic_ms();
     t->router_lifetime = ra->router_lifetime;
-    if (!t->configured || !tb4_peer_want_equal(&t->have, &w)) {
+    if (!t->configured || !t->addr_in || !tb4_peer_want_equal(&t->have, &w)) {
         char a[E6_ADDRSTRLEN], p[E6_PREFIXSTRLEN], b[E6_ADDRSTRLEN];
         if (t->configured && !e6_addr_equal(&t->have.addr, &w.addr))
             e6_notice("tunnel %s: the router gave a new prefix %s (our NAT mapping changed): "
