@@ -16,7 +16,8 @@
 # local server answers a peer itself (hop limit 64) and carries TCP; TCP
 # peer <-> internet both ways whole (SHA-256); `edge6ctl peers` (text and
 # JSON) lists both mapped endpoints and `status` the tunnel; keepalives
-# counted; a reload keeps the peer table; at stop the TUNs and routes go.
+# counted; a reload keeps the peer table; after a crash a new edge6d
+# learns the peers from their keepalives; at stop the TUNs and routes go.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -170,8 +171,20 @@ assert_ok "after reload: peer b pings peer a" b4_ping "${B4_PEER[b]}" "${ADDR[a]
 tun_counters_dump "$B4_VPS" "$vconf" vps
 tun_counters_dump "${B4_PEER[a]}" "$(e6d_conf peera)" peera
 
+# --- a crash of the VPS's edge6d: the TUN goes with it; a new edge6d
+# learns the peers again from their keepalives alone (every 2 s), so the
+# proxy answers the provider's router anew (its neighbour cache flushed)
+# shellcheck disable=SC2154 # set by e6d_start
+kill -KILL "$E6D_PID_vps"
+wait "$E6D_PID_vps" 2>/dev/null
+wait_for 5 "b4 gone with the crashed edge6d" sh -c "! ip netns exec $B4_VPS ip link show dev $B4_NAME"
+e6d_start vps2 "$B4_VPS" "$vconf"
+nsx "$B4_UP" ip -6 neigh flush dev u0
+wait_for 10 "after a restart of the VPS's edge6d, the internet host reaches peer a (keepalives only meanwhile)" \
+    b4_ping "$B4_INET" "${ADDR[a]}"
+
 # --- stop: the TUNs and routes go with the daemons
-tun_stop peer_a peer_b vps
+tun_stop peer_a peer_b vps2
 assert_fail "VPS: b4 removed at stop" nsx "$B4_VPS" ip link show dev "$B4_NAME"
 assert_fail "peer a: b4 removed at stop" nsx "${B4_PEER[a]}" ip link show dev "$B4_NAME"
 assert_eq "VPS: no proto 231 route left" "" "$(nsx "$B4_VPS" ip -6 route show proto 231)"
