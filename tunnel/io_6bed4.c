@@ -38,6 +38,7 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TB4_D__COUNT][48];
+static char gso_drop_names[GSO_R__COUNT][48];
 const char *const tb4_counter_names[B4__COUNT] = {
     [B4_ENCAP_PACKETS] = "encap_packets",
     [B4_ENCAP_BYTES] = "encap_bytes",
@@ -58,6 +59,25 @@ const char *const tb4_counter_names[B4__COUNT] = {
     [B4_SEND_ERRORS] = "send_errors",
     [B4_TUN_ERRORS] = "tun_write_errors",
     [B4_RX_TRUNCATED] = "rx_truncated",
+    [B4_GSO_PACKETS] = "gso_packets",
+    [B4_GSO_SEGMENTS] = "gso_segments",
+    [B4_CSUM_COMPLETED] = "csum_completed",
+    [B4_GRO_PACKETS] = "gro_packets",
+    [B4_GRO_SEGMENTS] = "gro_segments",
+#define GN(i) [B4_GSO_DROP_BASE + (i)] = gso_drop_names[i]
+    GN(0),
+    GN(1),
+    GN(2),
+    GN(3),
+    GN(4),
+    GN(5),
+    GN(6),
+    GN(7),
+    GN(8),
+    GN(9),
+    GN(10),
+    GN(11),
+#undef GN
 #define DN(i) [B4_DROP_BASE + (i)] = drop_names[i]
     DN(0),
     DN(1),
@@ -76,9 +96,14 @@ const char *const tb4_counter_names[B4__COUNT] = {
 #undef DN
 };
 _Static_assert(TB4_D__COUNT == 14, "tb4_counter_names lists 14 drop reasons");
+_Static_assert(GSO_R__COUNT == 12, "tb4_counter_names lists 12 TUN read refusals");
 
 void tb4_counter_names_init(void)
 {
+    /* gso_reject_name() says "gso_..." itself: a refused TUN read, not a tunnel drop */
+    for (size_t i = 0; i < GSO_R__COUNT; i++)
+        snprintf(gso_drop_names[i], sizeof(gso_drop_names[i]), "%s",
+                 i == GSO_OK ? "gso_none" : gso_reject_name((enum gso_reject)i));
     for (size_t i = 0; i < TB4_D__COUNT; i++)
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TB4_OK ? "none" : tb4_drop_name((enum tb4_drop)i));
@@ -142,7 +167,9 @@ size_t tb4_touch_apply(struct tb4_peers *p, const struct tb4_touch *v, size_t n,
     size_t refused = 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i].keepalive_only) {
-            tb4_peers_keepalive(p, v[i].ep, now_ms);
+            if (!tb4_peers_keepalive(p, v[i].ep, now_ms) &&
+                tb4_peers_touch(p, v[i].ep, TB4_PEER_SOLICITED, 0, now_ms) < 0)
+                refused++;
             continue;
         }
         if (tb4_peers_touch(p, v[i].ep, v[i].cls, v[i].packets, now_ms) < 0)
@@ -319,6 +346,7 @@ struct tb4_tunnel {
     int rapipe[2]; /* peer: decap worker -> loop */
     bool rapipe_on_loop;
     struct tb4_endpoint bound; /* the UDP socket's own address */
+    char offload_why[64];      /* the TUN's offloads, or why none (views) */
     struct tb4_fast fast;
     bool mu_init, peers_init;
     struct tb4_worker enc[TB4_MAX_QUEUES];
@@ -919,11 +947,28 @@ static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct, struc
         f->rafd = t->rapipe[1];
     }
     /* a peer is one host: one queue; a router serves many */
-    const struct tun_dev_opts o = {.queues = router ? s->queues : 1};
+    /* with a virtio_net_hdr on every packet the kernel may hand the encap
+     * workers TCP super-packets (cut once, here, into the sendmmsg batch)
+     * and take merged runs of segments from the decap worker: the system
+     * calls shrink by the segment count (tun_dev_offload_negotiate) */
+    const struct tun_dev_opts o = {.queues = router ? s->queues : 1, .vnet_hdr = true};
     if ((r = tun_dev_open(&s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen)) < 0)
         goto fail;
     t->n_queues = o.queues;
     f->tunfd0 = t->tunfd[0];
+    f->vnet = true;
+    int refused;
+    f->offload =
+        tun_dev_offload_negotiate(t->tunfd[0], t->offload_why, sizeof(t->offload_why), &refused);
+    if (!f->offload && refused)
+        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about "
+                "one system call per packet",
+                t->name, strerror(refused));
+    else if (refused)
+        e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, t->offload_why,
+                strerror(refused));
+    else if (!f->offload)
+        e6_notice("tunnel %s: TUN offloads %s", t->name, t->offload_why);
     if ((r = open_udp(t, err, errlen)) < 0)
         goto fail;
     if (!tun_dev_set_txqlen(t->name, TB4_TXQUEUELEN))
@@ -1151,7 +1196,7 @@ static void view_counters(struct e6_json *j, enum e6_view_format fmt, const stru
     if (fmt == E6_VIEW_JSON) {
         e6_json_begin_object(j, "counters");
         for (size_t i = 0; i < B4__COUNT; i++)
-            if (i != B4_DROP_BASE + TB4_OK)
+            if (i != B4_DROP_BASE + TB4_OK && i != B4_GSO_DROP_BASE + GSO_OK)
                 e6_json_uint(j, tb4_counter_names[i], tunnel_count(t, i));
         e6_json_end_object(j);
         return;
@@ -1176,9 +1221,17 @@ static void view_counters(struct e6_json *j, enum e6_view_format fmt, const stru
                          ", prefix changes %" PRIu64 ", keepalives sent %" PRIu64 "\n",
                          tunnel_count(t, B4_RS_SENT), tunnel_count(t, B4_RA_RECEIVED),
                          tunnel_count(t, B4_PREFIX_CHANGES), tunnel_count(t, B4_KEEPALIVES));
+    e6_strbuf_printf(j->sb,
+                     "    offloads: %s; gso %" PRIu64 " packets -> %" PRIu64
+                     " datagrams, gro %" PRIu64 " packets <- %" PRIu64
+                     " packets, checksums %" PRIu64 "\n",
+                     t->offload_why, tunnel_count(t, B4_GSO_PACKETS),
+                     tunnel_count(t, B4_GSO_SEGMENTS), tunnel_count(t, B4_GRO_PACKETS),
+                     tunnel_count(t, B4_GRO_SEGMENTS), tunnel_count(t, B4_CSUM_COMPLETED));
     bool any = false;
     for (size_t i = B4_PEERS_REFUSED; i < B4__COUNT; i++) {
-        if (i == B4_DROP_BASE + TB4_OK)
+        if (i == B4_DROP_BASE + TB4_OK || i == B4_GSO_DROP_BASE + GSO_OK ||
+            (i >= B4_GSO_PACKETS && i < B4_GSO_DROP_BASE))
             continue;
         uint64_t v = tunnel_count(t, i);
         if (!v)
@@ -1221,6 +1274,7 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, struct tb4_t
         e6_json_int(j, "ifindex", t->ifindex);
         e6_json_uint(j, "workers", workers);
         e6_json_uint(j, "queues", t->n_queues);
+        e6_json_string(j, "offloads", t->offload_why);
         if (router) {
             e6_json_string(j, "prefix", e6_prefix_format(&sec->prefix, pfx, sizeof(pfx)));
             e6_json_begin_array(j, "routes");

@@ -25,6 +25,7 @@
 #include "common/counters.h"
 #include "common/strbuf.h"
 #include "conf/conf.h"
+#include "tunnel/gso.h"
 #include "tunnel/sixbed4.h"
 
 /* TUN queues of a router tunnel, each read by its own encap worker */
@@ -37,6 +38,8 @@
 /* room per packet: the link MTU is 1280; a larger datagram is counted as
  * truncated and dropped */
 #define TB4_SLOT 2048
+/* UDP datagrams one encap send batch holds (the segments of TUN reads) */
+#define TB4_OUT_SLOTS 128
 
 /* RAs answering rebinding (or forged) sources: per second, burst */
 #define TB4_RA_REBIND_RATE  100
@@ -68,7 +71,13 @@ enum tb4_counter {
     B4_SEND_ERRORS,    /* sendmmsg / send refused a datagram */
     B4_TUN_ERRORS,     /* a write into the TUN failed */
     B4_RX_TRUNCATED,   /* a datagram larger than a slot */
-    B4_DROP_BASE,      /* + enum tb4_drop (TB4_OK unused) */
+    B4_GSO_PACKETS,    /* TUN offloads: super-packets read and cut */
+    B4_GSO_SEGMENTS,   /* the datagrams they became */
+    B4_CSUM_COMPLETED, /* packets whose checksum the kernel left to us */
+    B4_GRO_PACKETS,    /* super-packets written (merged runs of a receive batch) */
+    B4_GRO_SEGMENTS,   /* the packets they merged */
+    B4_GSO_DROP_BASE,  /* + enum gso_reject (GSO_OK unused): refused TUN reads */
+    B4_DROP_BASE = B4_GSO_DROP_BASE + GSO_R__COUNT, /* + enum tb4_drop (TB4_OK unused) */
     B4__COUNT = B4_DROP_BASE + TB4_D__COUNT,
 };
 extern const char *const tb4_counter_names[B4__COUNT];
@@ -94,7 +103,7 @@ struct tb4_touch {
     struct tb4_endpoint ep;
     enum tb4_peer_class cls; /* the highest this batch proved */
     uint64_t packets;
-    bool keepalive_only; /* only keepalives: refresh if present, never insert */
+    bool keepalive_only; /* only keepalives: promote if present, else insert as solicited */
 };
 /*
  * Record ep in v[0..*n) (capacity cap): keepalive true for an empty
@@ -106,6 +115,10 @@ bool tb4_touch_add(struct tb4_touch *v, size_t *n, size_t cap, struct tb4_endpoi
 /*
  * Apply v to the table at now_ms (the caller holds its lock). Returns how
  * many inserts the table refused (full of higher classes, or no memory).
+ * A keepalive from an endpoint the table does not hold (a router restarted,
+ * its peers only keep their mappings open) inserts it as solicited: no more
+ * trust than an RS from the same forgeable source earns, and the class
+ * that a flood churns among itself.
  */
 size_t tb4_touch_apply(struct tb4_peers *p, const struct tb4_touch *v, size_t n, uint64_t now_ms);
 
@@ -168,6 +181,8 @@ struct tb4_fast {
     int udpfd;
     int tunfd0;                    /* the decap worker writes here */
     int rafd;                      /* peer: write end of the pipe that hands RAs to the loop */
+    bool vnet;                     /* every TUN read and write starts with a virtio_net_hdr */
+    unsigned offload;              /* TUN_F_* the kernel took (vnet only) */
     struct tb4_router_cfg rcfg;    /* router (routes point into the tunnel) */
     struct tb4_endpoint router_ep; /* peer: the only source accepted */
     bool table;                    /* router: a peer table is kept (peers > 0) */

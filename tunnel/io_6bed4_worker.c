@@ -8,8 +8,11 @@
  * and NS answers (RAs through token buckets) in one sendmmsg, and touches
  * the peer table once per endpoint per batch; the peer writes the
  * router's packets into the TUN and hands RAs to the loop through a pipe.
- * Each worker has its own epoll, an eventfd that stops it, and its own
- * counter block.
+ * With the TUN's offloads (a virtio_net_hdr before every packet,
+ * tunnel/gso) an encap worker reads TCP super-packets and cuts them into
+ * the send batch, and the decap worker writes the TCP runs of a receive
+ * batch as super-packets. Each worker has its own epoll, an eventfd that
+ * stops it, and its own counter block.
  */
 #include "config.h"
 
@@ -23,25 +26,41 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <linux/if_tun.h>
 
 #include "common/log.h"
 #include "common/loop.h"
 #include "tunnel/io_6bed4_int.h"
 
-/* per-thread scratch: batch buffers live in the heap, not on the stack */
+/* per-thread scratch: batch buffers live in the heap, not on the stack
+ * (a worker touches only its direction's part) */
 struct wbuf {
+    /* decap: the receive batch and the answers */
     uint8_t pkt[TB4_BATCH][TB4_SLOT];
     uint8_t reply[TB4_BATCH][TB4_REPLY_MAX];
     struct mmsghdr in[TB4_BATCH];
     struct iovec iniov[TB4_BATCH];
     struct sockaddr_in from[TB4_BATCH];
-    struct mmsghdr out[TB4_BATCH];
-    struct iovec outiov[TB4_BATCH];
-    struct sockaddr_in to[TB4_BATCH];
-    uint8_t kind[TB4_BATCH]; /* what each out message is, for the counters */
     struct tb4_touch touch[TB4_BATCH];
+    /* decap: what goes into the TUN */
+    struct gso_pkt gp[TB4_BATCH];
+    struct gso_plan plan;
+    struct iovec wiov[GSO_COALESCE_MAX + 1];
+    /* encap: one TUN read with offloads, and the datagrams of the batch */
+    uint8_t rd[GSO_MAX_PACKET];
+    uint8_t seg[TB4_OUT_SLOTS][TB4_SLOT];
+    size_t lens[TB4_OUT_SLOTS];
+    /* the send batch (encap: segments; decap: hair-pins and answers) */
+    struct mmsghdr out[TB4_OUT_SLOTS];
+    struct iovec outiov[TB4_OUT_SLOTS];
+    struct sockaddr_in to[TB4_OUT_SLOTS];
+    uint8_t kind[TB4_OUT_SLOTS]; /* what each out message is, for the counters */
 };
+_Static_assert(TB4_BATCH <= GSO_COALESCE_MAX, "a receive batch fits one coalescing plan");
+_Static_assert(TB4_BATCH <= TB4_OUT_SLOTS, "a receive batch's answers fit the send batch");
 
 enum out_kind { OUT_DATA, OUT_HAIRPIN, OUT_REPLY };
 
@@ -51,15 +70,50 @@ static inline void cnt_add(struct tb4_worker *w, size_t idx, uint64_t n)
         e6_count_add(w->cnt, idx, n);
 }
 
-static void write_tun(struct tb4_worker *w, int fd, const uint8_t *p, size_t len)
+static void writev_tun(struct tb4_worker *w, int fd, const struct iovec *iov, int n)
 {
     for (;;) {
-        if (write(fd, p, len) >= 0)
+        if (writev(fd, iov, n) >= 0)
             return;
         if (errno == EINTR)
             continue;
         cnt_add(w, B4_TUN_ERRORS, 1);
         return;
+    }
+}
+
+/* one whole packet (behind an all-zero virtio header when the TUN has one) */
+static void write_tun(struct tb4_worker *w, const struct tb4_fast *f, const uint8_t *p, size_t len)
+{
+    static const struct gso_vnet_hdr none;
+    struct iovec iov[2] = {{.iov_base = (void *)&none, .iov_len = sizeof(none)},
+                           {.iov_base = (void *)p, .iov_len = len}};
+    if (f->vnet)
+        writev_tun(w, f->tunfd0, iov, 2);
+    else
+        writev_tun(w, f->tunfd0, iov + 1, 1);
+}
+
+/* the TUN-bound packets of a receive batch: merged runs of TCP segments
+ * when the kernel takes them, else one write each */
+static void tun_flush(struct tb4_worker *w, const struct tb4_fast *f, struct wbuf *b, size_t n)
+{
+    if (!f->vnet || !(f->offload & TUN_F_TSO6)) {
+        for (size_t i = 0; i < n; i++)
+            write_tun(w, f, b->gp[i].p, b->gp[i].len);
+        return;
+    }
+    gso_coalesce_plan(b->gp, n, &b->plan);
+    for (size_t o = 0; o < b->plan.n_out; o++) {
+        struct gso_vnet_hdr h;
+        size_t k = gso_coalesce_build(&b->plan, o, b->gp, &h, b->wiov, GSO_COALESCE_MAX + 1);
+        if (!k)
+            continue; /* cannot happen: the plan holds at most a batch */
+        writev_tun(w, f->tunfd0, b->wiov, (int)k);
+        if (b->plan.count[o] > 1) {
+            cnt_add(w, B4_GRO_PACKETS, 1);
+            cnt_add(w, B4_GRO_SEGMENTS, b->plan.count[o]);
+        }
     }
 }
 
@@ -134,36 +188,101 @@ static bool self_get(struct tb4_fast *f, struct in6_addr *self)
     return have;
 }
 
+/*
+ * Where a packet from the TUN goes: true and *to set (router: the endpoint
+ * in its destination; peer: NULL, the connected router), or counted and
+ * false.
+ */
+static bool encap_decide(struct tb4_worker *w, const struct tb4_fast *f, const uint8_t *p,
+                         size_t len, const struct in6_addr *self, struct sockaddr_in *to,
+                         bool *named)
+{
+    struct tb4_verdict v;
+    if (f->router)
+        tb4_router_from_tun(&f->rcfg, p, len, &v);
+    else
+        tb4_peer_from_tun(self, p, len, &v);
+    if (v.action != TB4_A_UDP) {
+        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
+        return false;
+    }
+    *named = f->router;
+    if (f->router)
+        *to = sin_of(v.ep);
+    return true;
+}
+
+/*
+ * One read with offloads (in b->rd): its segments appended to the send
+ * batch at *m (sent first when the batch is full). The decision is asked
+ * about the whole packet, or the first segment of a super-packet (they
+ * all share its addresses).
+ */
+static void encap_one_vnet(struct tb4_worker *w, const struct tb4_fast *f, struct wbuf *b,
+                           size_t len, const struct in6_addr *self, size_t *m)
+{
+    struct gso_info gi;
+    enum gso_reject g = gso_parse(b->rd, len, &gi);
+    if (g != GSO_OK) {
+        cnt_add(w, B4_GSO_DROP_BASE + (size_t)g, 1);
+        return;
+    }
+    struct sockaddr_in to;
+    bool named = false;
+    for (size_t first = 0; first < gi.segs;) {
+        if (*m == TB4_OUT_SLOTS) {
+            send_batch(w, f->udpfd, b, *m);
+            *m = 0;
+        }
+        size_t n;
+        g = gso_segment(&gi, first, b->seg[*m], TB4_SLOT, TB4_OUT_SLOTS - *m, b->lens + *m, &n);
+        if (g != GSO_OK) {
+            cnt_add(w, B4_GSO_DROP_BASE + (size_t)g, 1);
+            return;
+        }
+        if (first == 0 && !encap_decide(w, f, b->seg[*m], b->lens[*m], self, &to, &named))
+            return;
+        for (size_t k = 0; k < n; k++)
+            out_add(b, m, b->seg[*m], b->lens[*m], named ? &to : NULL, OUT_DATA);
+        first += n;
+    }
+    if (gi.gso) {
+        cnt_add(w, B4_GSO_PACKETS, 1);
+        cnt_add(w, B4_GSO_SEGMENTS, gi.segs);
+    } else if (gi.h.flags & GSO_F_NEEDS_CSUM) {
+        cnt_add(w, B4_CSUM_COMPLETED, 1);
+    }
+}
+
 /* One batch from the TUN; false when the queue is empty. */
 static bool encap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b)
 {
     bool more = true;
     struct in6_addr self;
     bool have_self = !f->router && self_get(f, &self);
+    const struct in6_addr *me = have_self ? &self : NULL;
     size_t m = 0;
     for (size_t reads = 0; reads < TB4_BATCH; reads++) {
-        ssize_t r = read(w->tunfd, b->pkt[m], TB4_SLOT);
+        if (m == TB4_OUT_SLOTS) {
+            send_batch(w, f->udpfd, b, m);
+            m = 0;
+        }
+        ssize_t r =
+            f->vnet ? read(w->tunfd, b->rd, sizeof(b->rd)) : read(w->tunfd, b->seg[m], TB4_SLOT);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             more = false;
             break;
         }
-        struct tb4_verdict v;
-        if (f->router)
-            tb4_router_from_tun(&f->rcfg, b->pkt[m], (size_t)r, &v);
-        else
-            tb4_peer_from_tun(have_self ? &self : NULL, b->pkt[m], (size_t)r, &v);
-        if (v.action != TB4_A_UDP) {
-            cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
+        if (f->vnet) {
+            encap_one_vnet(w, f, b, (size_t)r, me, &m);
             continue;
         }
-        if (f->router) {
-            struct sockaddr_in to = sin_of(v.ep);
-            out_add(b, &m, b->pkt[m], (size_t)r, &to, OUT_DATA);
-        } else {
-            out_add(b, &m, b->pkt[m], (size_t)r, NULL, OUT_DATA); /* connected to the router */
-        }
+        struct sockaddr_in to;
+        bool named = false;
+        if (encap_decide(w, f, b->seg[m], (size_t)r, me, &to, &named))
+            out_add(b, &m, b->seg[m], (size_t)r, named ? &to : NULL, OUT_DATA);
     }
     if (m)
         send_batch(w, f->udpfd, b, m);
@@ -195,7 +314,7 @@ static void touch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size
 }
 
 static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t i,
-                       size_t *m, size_t *nt, uint64_t now)
+                       size_t *m, size_t *nt, size_t *ng, uint64_t now)
 {
     uint8_t *p = b->pkt[i];
     size_t len = b->in[i].msg_len;
@@ -212,7 +331,7 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
         touch(w, f, b, nt, from, true, TB4_PEER_ACTIVE);
         return;
     case TB4_A_TUN:
-        write_tun(w, f->tunfd0, p, len);
+        b->gp[(*ng)++] = (struct gso_pkt){.p = p, .len = len};
         cnt_add(w, B4_DECAP_PACKETS, 1);
         cnt_add(w, B4_DECAP_BYTES, len);
         if (v.local)
@@ -259,7 +378,7 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
 }
 
 static void peer_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t i,
-                     const struct in6_addr *self)
+                     const struct in6_addr *self, size_t *ng)
 {
     uint8_t *p = b->pkt[i];
     size_t len = b->in[i].msg_len;
@@ -274,7 +393,7 @@ static void peer_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, s
     tb4_peer_from_udp(self, p, len, &v);
     switch (v.action) {
     case TB4_A_TUN:
-        write_tun(w, f->tunfd0, p, len);
+        b->gp[(*ng)++] = (struct gso_pkt){.p = p, .len = len};
         cnt_add(w, B4_DECAP_PACKETS, 1);
         cnt_add(w, B4_DECAP_BYTES, len);
         return;
@@ -307,7 +426,7 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
     while (n < 0 && errno == EINTR);
     if (n <= 0)
         return false;
-    size_t m = 0, nt = 0;
+    size_t m = 0, nt = 0, ng = 0;
     uint64_t now = e6_monotonic_ms();
     struct in6_addr self;
     bool have_self = !f->router && self_get(f, &self);
@@ -322,10 +441,12 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
             continue;
         }
         if (f->router)
-            router_one(w, f, b, (size_t)i, &m, &nt, now);
+            router_one(w, f, b, (size_t)i, &m, &nt, &ng, now);
         else
-            peer_one(w, f, b, (size_t)i, have_self ? &self : NULL);
+            peer_one(w, f, b, (size_t)i, have_self ? &self : NULL, &ng);
     }
+    if (ng)
+        tun_flush(w, f, b, ng);
     if (m)
         send_batch(w, f->udpfd, b, m);
     touch_flush(w, f, b, &nt);

@@ -11,6 +11,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -127,4 +128,31 @@ bool tun_dev_set_txqlen(const char *name, unsigned qlen)
     close(fd);
     errno = e;
     return r == 0;
+}
+
+static const unsigned offload_steps[] = {
+    TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN,
+    TUN_F_CSUM | TUN_F_TSO6,
+    TUN_F_CSUM,
+};
+
+unsigned tun_dev_offload_negotiate(int fd, char *why, size_t whylen, int *refused)
+{
+    *refused = 0;
+    const char *env = getenv("EDGE6_TUN_OFFLOAD");
+    if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0 || strcmp(env, "no") == 0)) {
+        snprintf(why, whylen, "off (EDGE6_TUN_OFFLOAD=%s)", env);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(offload_steps) / sizeof(offload_steps[0]); i++) {
+        unsigned f = offload_steps[i];
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)f) == 0) {
+            snprintf(why, whylen, "csum%s%s", f & TUN_F_TSO6 ? ",tso6" : "",
+                     f & TUN_F_TSO_ECN ? ",tso_ecn" : "");
+            return f;
+        }
+        *refused = errno;
+    }
+    snprintf(why, whylen, "off (the kernel refused: %s)", strerror(*refused));
+    return 0;
 }

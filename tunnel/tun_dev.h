@@ -46,6 +46,17 @@ struct tun_dev_opts {
 int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_dev_opts *o,
                  int *fds, int *ifindex, char *err, size_t errlen);
 
+/*
+ * Ask a vnet_hdr TUN for the best offloads its kernel takes, best first:
+ * TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN, then without TSO_ECN, then
+ * TUN_F_CSUM alone (the offloads are device-wide: any queue's fd will do).
+ * The environment variable EDGE6_TUN_OFFLOAD=off (or 0, no) asks for none
+ * (tests, diagnosis). Returns the flags now set, 0 for none; why gets
+ * "csum,tso6,tso_ecn" or "off (...)" for views; *refused the errno of the
+ * last step the kernel refused (0 when none was), for the caller's log.
+ */
+unsigned tun_dev_offload_negotiate(int fd, char *why, size_t whylen, int *refused);
+
 /* ip link set NAME txqueuelen QLEN; false (errno set) when refused */
 bool tun_dev_set_txqlen(const char *name, unsigned qlen);
 

@@ -1,11 +1,13 @@
 /* tests for tunnel/io_6bed4 without a kernel: the RA token bucket (burst,
  * refill, cap, a clock going back), the per-batch peer-table touches
- * (merging, class promotion, keepalives that never insert, a full batch,
- * refused inserts), what a peer wants from an RA (default route, the /64
+ * (merging, class promotion, keepalives that insert only as solicited, a
+ * full batch, refused inserts), what a peer wants from an RA (default route, the /64
  * and Route Information, duplicates and refused prefixes, a bad PIO),
  * the peers view in text and JSON, the counter names, the service with no
- * tunnel and with one it must refuse before touching the kernel, and the
- * peer's encap and decap workers over socketpairs */
+ * tunnel and with one it must refuse before touching the kernel, what a
+ * reload compares, the TUN offload negotiation (refused, switched off),
+ * and the peer's encap and decap workers over socketpairs (with and
+ * without a virtio_net_hdr) */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@
 #include "conf/conf.h"
 #include "tunnel/io_6bed4.h"
 #include "tunnel/io_6bed4_int.h"
+#include "tunnel/tun_dev.h"
 
 static struct in6_addr A(const char *s) {
     struct in6_addr a;
@@ -120,10 +123,16 @@ static void test_touch(void **state)
     assert_int_equal(n, 3);
     assert_int_equal(v[1].cls, TB4_PEER_ACTIVE);
 
-    /* applied: the keepalive-only endpoint is not inserted */
+    /* applied: the keepalive-only endpoint comes in as solicited, and is
+     * the one a full table gives up for an active peer */
     struct tb4_peers p;
     assert_int_equal(tb4_peers_init(&p, 2, 10000), 0);
-    assert_int_equal(tb4_touch_apply(&p, v, n, 5000), 0);
+    struct tb4_touch ka[1] = {{.ep = c, .keepalive_only = true}};
+    assert_int_equal(tb4_touch_apply(&p, ka, 1, 4000), 0);
+    assert_true(tb4_peers_live(&p, c, 4000));
+    /* a and b (active) take the table; c's keepalive then finds it full of
+     * higher classes: refused, counted */
+    assert_int_equal(tb4_touch_apply(&p, v, n, 5000), 1);
     assert_int_equal(tb4_peers_count(&p), 2);
     assert_true(tb4_peers_live(&p, a, 5000));
     assert_true(tb4_peers_live(&p, b, 5000));
@@ -480,6 +489,34 @@ static void test_service_refuses(void **state)
     e6_loop_free(loop);
 }
 
+/* tun_dev_offload_negotiate: asked of something that is not a TUN, or told off */
+static void test_offload_negotiate(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char why[64];
+    int refused = -1;
+    unsetenv("EDGE6_TUN_OFFLOAD");
+    assert_int_equal(tun_dev_offload_negotiate(fds[0], why, sizeof(why), &refused), 0);
+    assert_int_not_equal(refused, 0); /* ENOTTY or EINVAL: every step refused */
+    assert_non_null(strstr(why, "off (the kernel refused: "));
+    setenv("EDGE6_TUN_OFFLOAD", "off", 1);
+    assert_int_equal(tun_dev_offload_negotiate(fds[0], why, sizeof(why), &refused), 0);
+    assert_int_equal(refused, 0);
+    assert_string_equal(why, "off (EDGE6_TUN_OFFLOAD=off)");
+    setenv("EDGE6_TUN_OFFLOAD", "no", 1);
+    assert_int_equal(tun_dev_offload_negotiate(fds[0], why, sizeof(why), &refused), 0);
+    assert_string_equal(why, "off (EDGE6_TUN_OFFLOAD=no)");
+    /* anything else is not "off": the kernel is asked */
+    setenv("EDGE6_TUN_OFFLOAD", "on", 1);
+    assert_int_equal(tun_dev_offload_negotiate(fds[0], why, sizeof(why), &refused), 0);
+    assert_int_not_equal(refused, 0);
+    unsetenv("EDGE6_TUN_OFFLOAD");
+    close(fds[0]);
+    close(fds[1]);
+}
+
 /* ---- the peer's workers over socketpairs ---------------------------------- */
 
 static size_t ip6_packet(uint8_t *p, const struct in6_addr *src, const struct in6_addr *dst)
@@ -561,6 +598,31 @@ static void test_peer_workers(void **state)
         dropped += e6_counters_get(set, B4_DROP_BASE + d);
     assert_int_equal(dropped, 2);
 
+    /* with a virtio_net_hdr before every TUN packet: stripped on the way
+     * out, a header the kernel would never write refused and counted */
+    tb4_worker_stop(&enc);
+    tb4_worker_stop(&dec);
+    f.vnet = true;
+    assert_int_equal(tb4_worker_start(&enc, &f, err, sizeof(err)), 0);
+    assert_int_equal(tb4_worker_start(&dec, &f, err, sizeof(err)), 0);
+    uint8_t vb[10 + 64];
+    memset(vb, 0, 10);
+    n = ip6_packet(vb + 10, &self, &far);
+    vb[10 + 47] = 0xcd;
+    assert_int_equal(send(tun[1], vb, 10 + n, 0), (ssize_t)(10 + n));
+    vb[0] = 0x80; /* flags nobody defined */
+    assert_int_equal(send(tun[1], vb, 10 + n, 0), (ssize_t)(10 + n));
+    vb[0] = 0;
+    assert_int_equal(send(tun[1], vb, 9, 0), 9); /* shorter than the header */
+    assert_true(wait_readable(udp[1], 2000));
+    assert_int_equal(recv(udp[1], got, sizeof(got), 0), 48);
+    assert_int_equal(got[0], 0x60);
+    assert_int_equal(got[47], 0xcd);
+    assert_int_equal(wait_count(set, B4_ENCAP_PACKETS, 3), 3);
+    assert_int_equal(wait_count(set, B4_GSO_DROP_BASE + GSO_R_SHORT, 1), 1);
+    assert_int_equal(e6_counters_get(set, B4_GSO_DROP_BASE + GSO_R_FLAGS), 1);
+    assert_false(wait_readable(udp[1], 50));
+
     /* a datagram from something that is not IPv4 is not the router */
     assert_int_equal(send(udp[1], pkt, n, 0), (ssize_t)n);
     assert_int_equal(wait_count(set, B4_DROP_BASE + TB4_D_SPOOFED, 1), 1);
@@ -585,7 +647,8 @@ int main(void)
         cmocka_unit_test(test_peer_want),       cmocka_unit_test(test_conf_same),
         cmocka_unit_test(test_render_peers),    cmocka_unit_test(test_rows_collect),
         cmocka_unit_test(test_counter_names),   cmocka_unit_test(test_service_empty),
-        cmocka_unit_test(test_service_refuses), cmocka_unit_test(test_peer_workers),
+        cmocka_unit_test(test_service_refuses), cmocka_unit_test(test_offload_negotiate),
+        cmocka_unit_test(test_peer_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
