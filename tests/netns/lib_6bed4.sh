@@ -329,8 +329,11 @@ b4_watch_result() {
 #       (:: -> ff02::2, hop limit 255, SLLA 00:00:00:00:00:01) to the
 #       router and decodes what comes back: {"ras": [RA, ...], "lport": L}
 #   send --src V4 --sport P --dst V4 [--dport P] --isrc V6 --idst V6
-#        [--kind echo|rs|garbage] [--count N] [--hlim H] [--ttl T]
-#       UDP/IPv4 datagrams built whole (any IPv4 source) carrying IPv6
+#        [--kind echo|rs|ns|garbage] [--count N] [--hlim H] [--ttl T]
+#       UDP/IPv4 datagrams built whole (any IPv4 source) carrying IPv6: an
+#       echo request (hop limit 64), the reference RS (255), an NS from
+#       --isrc for the target --idst (255), each with --hlim instead when
+#       given, or 48 bytes that are not IPv6
 #   watch --iface IF [--duration S] [--udp-port P] [--src V6] [--dst V6]
 #         [--icmp6-type T] [--dir in|out|any]
 #       IPv6 packets on IF (plain on Ethernet or a TUN, or inside UDP with
@@ -367,6 +370,15 @@ def icmp6_pkt(src, dst, icmp, hlim):
 def rs_pkt():
     # the reference 6bed4peer's RS, byte for byte (its checksum included)
     return icmp6_pkt("::", "ff02::2", struct.pack("!BBHI", 133, 0, 0, 0) + bytes([1, 1, 0, 0, 0, 0, 0, 1]), 255)
+
+
+def ns_pkt(src, target, hlim):
+    # a Neighbor Solicitation for target to its solicited-node group, with
+    # a 6bed4 SLLA (port little-endian + IPv4, as the reference peer forms it)
+    t = ipaddress.IPv6Address(target).packed
+    dst = bytes([0xFF, 2] + [0] * 9 + [1, 0xFF]) + t[13:]
+    icmp = struct.pack("!BBHI", 135, 0, 0, 0) + t + bytes([1, 1, 0, 0, 0, 0, 0, 1])
+    return icmp6_pkt(src, s6(dst), icmp, hlim)
 
 
 def echo_pkt(src, dst, seq, hlim):
@@ -508,9 +520,13 @@ def main_send(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     for i in range(a.count):
         if a.kind == "echo":
-            p = echo_pkt(a.isrc, a.idst, i, a.hlim)
+            p = echo_pkt(a.isrc, a.idst, i, 64 if a.hlim < 0 else a.hlim)
         elif a.kind == "rs":
             p = rs_pkt()
+            if a.hlim >= 0:
+                p = p[:7] + bytes([a.hlim]) + p[8:]
+        elif a.kind == "ns":
+            p = ns_pkt(a.isrc, a.idst, 255 if a.hlim < 0 else a.hlim)
         else:
             p = b"\x45" + bytes(47)
         s.sendto(ipv4_udp(a.src, a.sport, a.dst, a.dport, p, a.ttl), (a.dst, 0))
@@ -592,10 +608,10 @@ def main():
     p.add_argument("--idst", default="::")
     p.add_argument("--sport", type=int, required=True)
     p.add_argument("--dport", type=int, default=25790)
-    p.add_argument("--kind", default="echo", choices=("echo", "rs", "garbage"))
+    p.add_argument("--kind", default="echo", choices=("echo", "rs", "ns", "garbage"))
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--interval", type=float, default=0.02)
-    p.add_argument("--hlim", type=int, default=64)
+    p.add_argument("--hlim", type=int, default=-1)  # echo 64, RS and NS 255
     p.add_argument("--ttl", type=int, default=64)
     p = sub.add_parser("watch")
     p.add_argument("--iface", required=True)

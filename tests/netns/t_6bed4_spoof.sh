@@ -13,6 +13,9 @@
 #     the local server's port-0 address): drop_spoofed +5 each
 #   - a multicast destination, a cut or non-IPv6 payload, a hair-pin with
 #     hop limit 1: drop_multicast / drop_short|not_ipv6 / drop_hop_limit
+#   - ND over UDP: an NS for the router's fe80:: answered with an NA to
+#     the asking endpoint; an NS for another address (nd_other) and an RS
+#     with hop limit 64 (nd_hop_limit) refused
 #   - 300 rebinding datagrams at once: the RA token bucket holds (RAs sent
 #     at most its burst plus its rate, the rest counted ra_suppressed)
 # and the drop counters show in `edge6ctl status --json`; the real peers
@@ -112,6 +115,26 @@ g0=$(($(drop short) + $(drop not_ipv6)))
 b4_tool "$B4_WAN" send --src "$av4" --sport "$aport" --dst "$B4_VPS_V4" --kind garbage --count 5 >>"$E6_WORK/send.log" 2>&1
 assert_eq "48 bytes that are not IPv6 (version 4): drop_short/not_ipv6 +5" 5 \
     "$(($(drop short) + $(drop not_ipv6) - g0))"
+
+# --- Neighbor Discovery over UDP: NS for the router's own fe80:: answered
+# with an NA, NS for another address and RS with hop limit 64 refused
+na0=$(vcount ns_answered)
+b4_watch na "${B4_NAT[a]}" --iface wan0 --udp-port "$B4_PORT" --icmp6-type 136 --duration 3
+b4_tool "$B4_WAN" send --src "$av4" --sport "$aport" --dst "$B4_VPS_V4" --kind ns --isrc "$A" --idst fe80:: \
+    --count 1 >>"$E6_WORK/send.log" 2>&1
+r=$(b4_watch_result na)
+printf '%s\n' "$r" >"$E6_WORK/na.json"
+assert_eq "NS from peer a for the router's fe80:: over UDP: ns_answered +1" 1 "$(($(vcount ns_answered) - na0))"
+assert_eq "  ... one NA from fe80:: back to peer a's endpoint, hop limit 255" "1 fe80:: 255" \
+    "$(json_get "$r" '"%d %s %s" % (j["count"], ",".join(j["sources"]), ",".join(str(h) for h in j["hlims"]))')"
+o0=$(drop nd_other)
+b4_tool "$B4_WAN" send --src "$av4" --sport "$aport" --dst "$B4_VPS_V4" --kind ns --isrc "$A" --idst "$B" \
+    --count 5 >>"$E6_WORK/send.log" 2>&1
+assert_eq "NS from peer a for peer b's address over UDP: drop_nd_other +5" 5 "$(($(drop nd_other) - o0))"
+n0=$(drop nd_hop_limit)
+b4_tool "$B4_WAN" send --src "$av4" --sport "$aport" --dst "$B4_VPS_V4" --kind rs --hlim 64 \
+    --count 5 >>"$E6_WORK/send.log" 2>&1
+assert_eq "RS with hop limit 64: drop_nd_hop_limit +5" 5 "$(($(drop nd_hop_limit) - n0))"
 
 # --- a flood of rebinding datagrams: the RA bucket holds
 ra0=$(vcount ra_sent)
