@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The NDP proxy's `method = 6bed4` rule against the router's peer table
+# (lib_6bed4.sh draws the topology), each configuration reached by a
+# reload of the VPS's edge6d, the provider's router soliciting on u0:
+#   - peers = 0 (no table, stateless) and a rule naming no tunnel: the
+#     proxy answers by the address form alone: a 6bed4 address nobody
+#     holds is answered, a port-0 address of the /64 is not; the peer is
+#     reachable from the internet
+#   - a table (the default bound) and a rule naming no tunnel: only live
+#     peers are answered (the peer proves itself with traffic)
+#   - peers = 1 with two peers: one entry, the other peer refused
+#     (peers_refused), answered for one address only, and both still carry
+#     their traffic (the table decides the proxy, not the forwarding)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_edge6d.sh"
+. "$(dirname "$0")/lib_radv.sh"
+. "$(dirname "$0")/lib_ndp.sh"
+. "$(dirname "$0")/lib_tun.sh"
+. "$(dirname "$0")/lib_6bed4.sh"
+
+e6d_prepare
+b4_topo
+b4_nat a
+b4_nat b
+vconf=$(e6d_conf vps)
+# vps_conf PEERS: the VPS's config with that table bound and a rule
+# naming no tunnel
+vps_conf() {
+    B4_VPS_TUN="    peers = $1" b4_vps_conf "$vconf"
+    sed -i "/^        tunnel = $B4_NAME\$/d" "$vconf"
+}
+vps_conf 0
+assert_ok "edge6d -t accepts peers = 0 and a 6bed4 rule naming no tunnel" "$EDGE6D" -t -c "$vconf"
+b4_start_vps "$vconf"
+for id in a b; do
+    b4_peer_conf "$(e6d_conf "peer$id")" $id
+    b4_start_peer $id "$(e6d_conf "peer$id")"
+done
+wait_for 15 "peer a's address" b4_addr a
+wait_for 15 "peer b's address" b4_addr b
+A=$(b4_addr a)
+B=$(b4_addr b)
+vmac=$(tun_mac "$B4_VPS" eth0)
+ghost=$(b4_encode "$B4_P64" 198.51.100.77 4444 1)
+# answers TARGET...: for each, how many NAs with the VPS's MAC it drew
+answers() {
+    local specs=() t
+    for t in "$@"; do specs+=("target=$t"); done
+    ndp_nas "$(ndp_ask -n "$B4_UP" -i u0 "${specs[@]}")" \
+        '" ".join(str(sum(1 for n in x["nas"] if n["tlla"] == "'"$vmac"'")) for x in r)'
+}
+
+# --- stateless
+assert_eq "peers = 0: answered for a 6bed4 address nobody holds, not for the port-0 ::12" "1 0" \
+    "$(answers "$ghost" 2001:db8:9:10::12)"
+assert_ok "peers = 0: the internet host pings peer a" b4_ping "$B4_INET" "$A"
+
+# --- a table, the rule naming no tunnel: live peers only
+vps_conf 16384
+assert_ok "reload: a peer table" e6ctl "$B4_VPS" "$vconf" reload
+# the tunnel was re-created with an empty table: the peers prove themselves
+wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
+wait_for 10 "peer b reaches the internet host" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
+assert_eq "table: answered for peer a and peer b, not for the unheld 6bed4 address" "1 1 0" \
+    "$(answers "$A" "$B" "$ghost")"
+
+# --- peers = 1: a full table refuses the second peer
+vps_conf 1
+assert_ok "reload: peers = 1" e6ctl "$B4_VPS" "$vconf" reload
+r0=$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$')
+wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
+assert_ok "peer b's traffic still carried with the table full" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
+assert_ok "peer b reaches peer a (hair-pin) with the table full" b4_ping "${B4_PEER[b]}" "$A"
+r=$(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$') - r0))
+assert_eq "peers_refused rose (got +$r)" 1 "$((r >= 1))"
+pj=$(b4_peers "$B4_VPS" "$vconf" json)
+printf '%s\n' "$pj" >"$E6_WORK/peers-full.json"
+assert_eq "edge6ctl peers: 1 live peer (count), bound 1" "1 1" "$(json_sum "$pj" count) $(json_sum "$pj" bound)"
+read -r av4 aport _ <<<"$(b4_decode "$A")"
+assert_ok "edge6ctl peers: it is peer a (first in)" b4_peer_listed "$pj" "$av4" "$aport"
+assert_eq "proxy: answered for peer a only" "1 0" "$(answers "$A" "$B")"
+
+tun_counters_dump "$B4_VPS" "$vconf" vps
+tun_stop peer_a peer_b vps
+e6_done
