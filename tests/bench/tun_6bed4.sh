@@ -8,8 +8,9 @@
 #   routed  no edge6d: IPv6 enabled on the IPv4 links, each peer holds a
 #           native address (2001:db8:9:10:a::1, :b::1) routed by the
 #           kernels via link-local next hops VPS -> IPv4 router -> NAT ->
-#           peer; peer to peer goes NAT a -> IPv4 router -> NAT b (the
-#           kernel's shortest path: it does not climb to the VPS)
+#           peer; peer to peer goes the way the hair-pin goes: the IPv4
+#           router sends what comes from one NAT for the other peer up to
+#           the VPS (a policy rule), whose kernel routes it back down
 #   6bed4   those routes removed; edge6d on the VPS (router, the proxy on
 #           eth0) and on both peers carry the traffic in UDP through the
 #           NATs; peer to peer is hair-pinned inside the VPS's edge6d
@@ -79,7 +80,11 @@ routed_on() {
         nsx "${B4_NAT[$id]}" ip -6 route replace default via "$(ll "$B4_WAN" $n)" dev wan0
         nsx "$B4_WAN" ip -6 route replace "${NATIVE[$id]}" via "$(ll "${B4_NAT[$id]}" wan0)" dev $n
         nsx "$B4_VPS" ip -6 route replace "${NATIVE[$id]}" via "$(ll "$B4_WAN" w0)" dev wan0
+        # peer to peer through the VPS, like the hair-pin
+        nsx "$B4_WAN" ip -6 route replace "${NATIVE[$id]}" via "$(ll "$B4_VPS" wan0)" dev w0 table 100
     done
+    nsx "$B4_WAN" ip -6 rule add iif wa to "${NATIVE[b]}" table 100
+    nsx "$B4_WAN" ip -6 rule add iif wb to "${NATIVE[a]}" table 100
 }
 routed_off() {
     local id
@@ -162,6 +167,8 @@ e6_log "routed (the kernel's own path)"
 routed_on
 wait_for 10 "peer a reaches the internet host natively" tun_ping "$pa" "$B4_INET_ADDR"
 wait_for 10 "peer a reaches peer b natively" tun_ping "$pa" "${NATIVE[b]}"
+# b 64, NAT b, IPv4 router, VPS, IPv4 router, NAT a: 59 at peer a
+e6_log "routed peer a -> peer b: $(nsx "$pa" ping -6 -n -c 1 -W 2 "${NATIVE[b]}" | grep -o 'ttl=[0-9]*') (59: through the VPS)"
 PIDS=()
 tests routed "$B4_INET_ADDR" "${NATIVE[b]}"
 routed_off
