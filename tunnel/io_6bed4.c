@@ -1172,21 +1172,19 @@ static int member_of(struct tb4_tunnel *t, const struct in6_addr *target)
 int tb4_service_member(const struct tb4_service *s, const char *tunnel,
                        const struct in6_addr *target)
 {
-    int answer = -1;
+    bool any = false;
     for (size_t i = 0; i < s->n_tuns; i++) {
         struct tb4_tunnel *t = s->tuns[i];
         if (t->sec.mode != CONF_TUN_ROUTER || (tunnel && strcmp(t->name, tunnel) != 0))
             continue;
-        int m = member_of(t, target);
-        if (m == 1)
-            return 1;
-        /* any router: the one whose /64 holds target speaks */
-        if (m == 0 && (tunnel || e6_prefix_contains(&t->sec.prefix, target)))
-            return 0;
-        if (m == 0 && answer < 0)
-            answer = 0;
+        any = true;
+        /* any router: the one whose /64 holds target speaks (one router per
+         * /64, conf makes sure) */
+        if (!tunnel && !e6_prefix_contains(&t->sec.prefix, target))
+            continue;
+        return member_of(t, target);
     }
-    return answer;
+    return any ? 0 : -1;
 }
 
 /* ---- views ----------------------------------------------------------- */
