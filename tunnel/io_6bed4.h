@@ -4,14 +4,17 @@
  * routes its /64 into it with protocol TUN_RTPROT, a peer puts its /114
  * address on it and its default route or the router's routes), the UDP
  * socket on the IPv4 side, and the worker threads that carry packets
- * between them with batches (recvmmsg/sendmmsg), deciding with
+ * between them with batches (recvmmsg/sendmmsg; TCP super-packets cut and
+ * merged at the TUN through its offloads, tunnel/gso), deciding with
  * tunnel/sixbed4 and counting per thread (counter set "6bed4").
  *
  * Router: answers RS and NS over UDP, hair-pins peer-to-peer traffic,
- * keeps the bounded table of live peers (RS, keepalives, traffic; expiry
- * on the loop) the NDP proxy's `6bed4` rules ask through
- * tb4_service_member, and rate-limits the RAs it sends to rebinding (or
- * forged) sources.
+ * keeps the bounded table of live peers (RS, rebinding RAs and keepalives
+ * put an endpoint in as "solicited", a valid originator's traffic and a
+ * keepalive from a known endpoint make it "active"; expiry on the loop)
+ * the NDP proxy's `6bed4` rules ask through tb4_service_member, and
+ * rate-limits the RAs it sends (token buckets: rebinding or forged
+ * sources, and solicitations).
  *
  * Peer: solicits with back-off until an RA comes, configures lanip 1 of
  * the /114 on its TUN, sends keepalives (TTL keepalive-ttl) every
