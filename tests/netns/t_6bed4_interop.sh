@@ -111,36 +111,55 @@ opts=(-d "udp.port==$B4_PORT,ipv6" -o ip.check_checksum:TRUE -o udp.check_checks
 dec=$E6_WORK/decode.txt
 tshark -n "${opts[@]}" -r "$cap" -V >"$dec" 2>"$E6_WORK/tshark.err"
 assert_eq "tshark reads the capture" 0 $?
-# fields FILTER FIELDS...: one line per frame
-fields() {
-    local f=$1 a=() x
-    shift
-    for x in "$@"; do a+=(-e "$x"); done
-    tshark -n "${opts[@]}" -r "$cap" -Y "$f" -T fields -E separator=' ' -E occurrence=f "${a[@]}" 2>/dev/null
+# one pass of tshark into a table; tq FILTER [FIELD...] then filters it
+# (FILTER: a python expression over `r`, whose attributes are the fields
+# below with "_" for ".", "" when absent): the FIELDs of each matching
+# frame, or how many frames match
+tsv=$E6_WORK/fields.tsv
+TQ_FIELDS=(frame.number ip.src ip.dst ip.ttl udp.srcport udp.dstport udp.length udp.checksum.status
+    ipv6.plen ipv6.src ipv6.dst ipv6.hlim icmpv6.type icmpv6.checksum.status icmpv6.opt.prefix
+    icmpv6.opt.prefix.length icmpv6.opt.prefix.flag.l icmpv6.opt.prefix.flag.a icmpv6.opt.mtu)
+tqe=()
+for x in "${TQ_FIELDS[@]}"; do tqe+=(-e "$x"); done
+tshark -n "${opts[@]}" -r "$cap" -T fields -E separator=/t -E occurrence=f "${tqe[@]}" >"$tsv" 2>>"$E6_WORK/tshark.err"
+tq() {
+    "$E6_PY" -c '
+import sys, types
+names = [n.replace(".", "_") for n in sys.argv[2].split()]
+flt, out = sys.argv[3], [f.replace(".", "_") for f in sys.argv[4:]]
+n = 0
+for line in open(sys.argv[1]):
+    r = types.SimpleNamespace(**dict(zip(names, line.rstrip("\n").split("\t"))))
+    if eval(flt):
+        n += 1
+        if out:
+            print(" ".join(getattr(r, f) for f in out))
+if not out:
+    print(n)' "$tsv" "${TQ_FIELDS[*]}" "$@"
 }
-nframes() { tshark -n "${opts[@]}" -r "$cap" -Y "$1" 2>/dev/null | wc -l; }
-frames=$(nframes "frame")
-v6=$(nframes "udp && ipv6")
+frames=$(tq True)
+v6=$(tq 'r.ipv6_plen != ""')
 if [ "$v6" -ge 200 ]; then ok "tshark: $v6 frames of $frames decode as IPv6 in UDP"; else
     fail "tshark: only $v6 IPv6-in-UDP frames of $frames (expected >= 200)"; fi
-assert_eq "every UDP checksum good" "$frames" "$(nframes "udp.checksum.status == 1")"
-assert_eq "every datagram is IPv6 or an empty keepalive" 0 "$(nframes "udp && !ipv6 && udp.length != 8")"
-assert_eq "UDP length = IPv6 payload + 48 in every IPv6 frame" "" \
-    "$(fields "udp && ipv6" udp.length ipv6.plen | awk '$1 != $2 + 48')"
+assert_eq "every UDP checksum good" "$frames" "$(tq 'r.udp_checksum_status == "1"')"
+assert_eq "every datagram is IPv6 or an empty keepalive" 0 "$(tq 'r.ipv6_plen == "" and r.udp_length != "8"')"
+assert_eq "UDP length = IPv6 payload + 48 in every IPv6 frame" 0 \
+    "$(tq 'r.ipv6_plen != "" and int(r.udp_length) != int(r.ipv6_plen) + 48')"
 assert_nomatch "tshark: nothing malformed" "[Mm]alformed" "$(cat "$dec")"
 assert_nomatch "tshark: no expert warning or error" "Expert Info \((Warning|Error)" "$(cat "$dec")"
 assert_nomatch "tshark: no bad checksum" "\[(Header c|C)hecksum [Ss]tatus: Bad\]|[Cc]hecksum.*incorrect" "$(cat "$dec")"
-assert_eq "tshark: no frame flagged by the expert system" 0 "$(nframes "_ws.expert.severity >= warning || _ws.malformed")"
-icmp=$(nframes "icmpv6")
+assert_eq "tshark: no frame flagged by the expert system" 0 \
+    "$(tshark -n "${opts[@]}" -r "$cap" -Y "_ws.expert.severity >= warning || _ws.malformed" 2>/dev/null | wc -l)"
+icmp=$(tq 'r.icmpv6_type != ""')
 assert_eq "all $icmp ICMPv6 messages (>= 30 expected) with a good checksum" "$icmp 1" \
-    "$(nframes "icmpv6 && icmpv6.checksum.status == 1") $((icmp >= 30))"
+    "$(tq 'r.icmpv6_type != "" and r.icmpv6_checksum_status == "1"') $((icmp >= 30))"
 
 # RS and RA on the wire
-rs=$(fields "icmpv6.type == 133" ip.src ipv6.src ipv6.dst ipv6.hlim | sort -u)
+rs=$(tq 'r.icmpv6_type == "133"' ip.src ipv6.src ipv6.dst ipv6.hlim | sort -u)
 printf '%s\n' "$rs" >"$E6_WORK/rs.txt"
 assert_match "RS from NAT a's public address, :: -> ff02::2, hop limit 255" "^${B4_PUB[a]} :: ff02::2 255$" "$rs"
 assert_match "RS from NAT b's public address, :: -> ff02::2, hop limit 255" "^${B4_PUB[b]} :: ff02::2 255$" "$rs"
-ras=$(fields "icmpv6.type == 134" ip.src udp.srcport ip.dst udp.dstport ipv6.src ipv6.dst ipv6.hlim \
+ras=$(tq 'r.icmpv6_type == "134"' ip.src udp.srcport ip.dst udp.dstport ipv6.src ipv6.dst ipv6.hlim \
     icmpv6.opt.prefix icmpv6.opt.prefix.length icmpv6.opt.prefix.flag.l icmpv6.opt.prefix.flag.a icmpv6.opt.mtu)
 printf '%s\n' "$ras" >"$E6_WORK/ras.txt"
 nra=$(grep -c . <<<"$ras")
@@ -153,20 +172,20 @@ done <<<"$ras")
 assert_eq "every RA: from the router's port, fe80:: -> ff02::1, hop limit 255, PIO = the /114 of its destination endpoint, L A, MTU 1280" "" "$bad"
 
 # keepalives: empty datagrams, TTL 3 at the peer
-ka=$(fields "udp.length == 8 && ip.dst == $B4_VPS_V4" ip.src ip.ttl | sort -u)
+ka=$(tq 'r.udp_length == "8" and r.ip_dst == "'"$B4_VPS_V4"'"' ip.src ip.ttl | sort -u)
 printf '%s\n' "$ka" >"$E6_WORK/keepalives.txt"
 assert_match "keepalives from NAT a arrive with TTL 1 (3 - NAT - IPv4 router)" "^${B4_PUB[a]} 1$" "$ka"
 assert_match "keepalives from NAT b arrive with TTL 1" "^${B4_PUB[b]} 1$" "$ka"
 assert_eq "data from the router: IPv4 TTL 64 (default ttl)" "64" \
-    "$(fields "ip.src == $B4_VPS_V4 && ipv6" ip.ttl | sort -u | xargs)"
+    "$(tq 'r.ip_src == "'"$B4_VPS_V4"'" and r.ipv6_plen != ""' ip.ttl | sort -u | xargs)"
 
 # inner hop limits, one per router
 assert_eq "internet -> peer a echo requests: hop limit 62 (up, the VPS's kernel)" "62" \
-    "$(fields "ip.src == $B4_VPS_V4 && ipv6.src == $B4_INET_ADDR && icmpv6.type == 128" ipv6.hlim | sort -u | xargs)"
+    "$(tq 'r.ip_src == "'"$B4_VPS_V4"'" and r.ipv6_src == "'"$B4_INET_ADDR"'" and r.icmpv6_type == "128"' ipv6.hlim | sort -u | xargs)"
 assert_eq "peer a -> peer b echo requests: 64 in from NAT a, 63 out to NAT b (the hair-pin's hop)" "64 63" \
-    "$(fields "ip.dst == $B4_VPS_V4 && ipv6.dst == $B && icmpv6.type == 128" ipv6.hlim | sort -u | xargs) $(fields "ip.src == $B4_VPS_V4 && ipv6.dst == $B && icmpv6.type == 128" ipv6.hlim | sort -u | xargs)"
+    "$(tq 'r.ip_dst == "'"$B4_VPS_V4"'" and r.ipv6_dst == "'"$B"'" and r.icmpv6_type == "128"' ipv6.hlim | sort -u | xargs) $(tq 'r.ip_src == "'"$B4_VPS_V4"'" and r.ipv6_dst == "'"$B"'" and r.icmpv6_type == "128"' ipv6.hlim | sort -u | xargs)"
 assert_eq "local server's echo replies to peer b: hop limit 64 (nobody forwarded them)" "64" \
-    "$(fields "ip.src == $B4_VPS_V4 && ipv6.src == $B4_SERVER && icmpv6.type == 129" ipv6.hlim | sort -u | xargs)"
+    "$(tq 'r.ip_src == "'"$B4_VPS_V4"'" and r.ipv6_src == "'"$B4_SERVER"'" and r.icmpv6_type == "129"' ipv6.hlim | sort -u | xargs)"
 
 tun_stop peer_a peer_b vps
 e6_done
