@@ -12,7 +12,8 @@
 # PIO is the /114 of the very endpoint it is sent to (L, A, infinite
 # lifetimes), MTU 1280 and the configured route as an RFC 4191 RIO;
 # keepalives are empty datagrams that left the peer with TTL 3 (1 at the
-# VPS, after the NAT and the IPv4 router); inner hop limits: one per
+# VPS, after the NAT and the IPv4 router); DF clear on every datagram of
+# the router and the peers (the IPv4 side may fragment); inner hop limits: one per
 # router, the hair-pin one. The reference peer's own RA handling (its code,
 # emulated step by step in b4_tool: source exactly fe80::, destination,
 # flag bit, option lengths, a /114 PIO with L and A) accepts our RA and
@@ -118,7 +119,7 @@ assert_eq "tshark reads the capture" 0 $?
 tsv=$E6_WORK/fields.tsv
 TQ_FIELDS=(frame.number ip.src ip.dst ip.ttl udp.srcport udp.dstport udp.length udp.checksum.status
     ipv6.plen ipv6.src ipv6.dst ipv6.hlim icmpv6.type icmpv6.checksum.status icmpv6.opt.prefix
-    icmpv6.opt.prefix.length icmpv6.opt.prefix.flag.l icmpv6.opt.prefix.flag.a icmpv6.opt.mtu)
+    icmpv6.opt.prefix.length icmpv6.opt.prefix.flag.l icmpv6.opt.prefix.flag.a icmpv6.opt.mtu ip.flags.df)
 tqe=()
 for x in "${TQ_FIELDS[@]}"; do tqe+=(-e "$x"); done
 tshark -n "${opts[@]}" -r "$cap" -T fields -E separator=/t -E occurrence=f "${tqe[@]}" >"$tsv" 2>>"$E6_WORK/tshark.err"
@@ -178,6 +179,12 @@ assert_match "keepalives from NAT a arrive with TTL 1 (3 - NAT - IPv4 router)" "
 assert_match "keepalives from NAT b arrive with TTL 1" "^${B4_PUB[b]} 1$" "$ka"
 assert_eq "data from the router: IPv4 TTL 64 (default ttl)" "64" \
     "$(tq 'r.ip_src == "'"$B4_VPS_V4"'" and r.ipv6_plen != ""' ip.ttl | sort -u | xargs)"
+
+# the reference router's fix (its commit 6416a58): the IPv4 side must be free to fragment
+assert_eq "the router's datagrams leave with DF clear" "0" \
+    "$(tq 'r.ip_src == "'"$B4_VPS_V4"'"' ip.flags.df | sort -u | xargs)"
+assert_eq "the peers' datagrams (not the reference RS tool's) leave with DF clear" "0" \
+    "$(tq 'r.ip_dst == "'"$B4_VPS_V4"'" and r.udp_srcport != "'"${map#*:}"'"' ip.flags.df | sort -u | xargs)"
 
 # inner hop limits, one per router
 assert_eq "internet -> peer a echo requests: hop limit 62 (up, the VPS's kernel)" "62" \
