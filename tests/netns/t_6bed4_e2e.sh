@@ -150,6 +150,9 @@ st=$(e6ctl "${B4_PEER[a]}" "$(e6d_conf peera)" status)
 printf '%s\n' "$st" >"$E6_WORK/peera-status.txt"
 assert_match "peer a status: its router 192.0.2.1" "192\.0\.2\.1" "$st"
 assert_match "peer a status: its address" "${ADDR[a]}" "$st"
+if out=$(e6ctl "${B4_PEER[a]}" "$(e6d_conf peera)" peers "$B4_NAME" 2>&1); then
+    fail "edge6ctl peers $B4_NAME on a peer: accepted ($out)"
+else assert_match "edge6ctl peers $B4_NAME on a peer: refused with a reason (a peer keeps no table)" "[a-z]" "$out"; fi
 
 # --- keepalives (every 2 s) reach the router and are counted
 ka0=$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.keepalives$')
