@@ -317,8 +317,6 @@ void tb4_render_peers(struct e6_json *j, enum e6_view_format fmt, const char *na
 #define TB4_TXQUEUELEN 1000
 /* rows the peers view copies out of one table (the lock is held meanwhile) */
 #define TB4_VIEW_ROWS 4096
-/* a configured peer solicits again after half the router lifetime, at least this */
-#define TB4_RESOLICIT_MIN_MS 60000u
 
 /* What a section said (no pointer into the conf is kept). */
 struct tb4_section {
@@ -652,10 +650,20 @@ static void peer_send_rs(struct tb4_tunnel *t)
         ctl_count(t, B4_SEND_ERRORS);
 }
 
+uint64_t tb4_resolicit_ms(uint16_t router_lifetime, unsigned keepalive_s)
+{
+    uint64_t ms = (uint64_t)keepalive_s * 4000;
+    if (ms < TB4_RESOLICIT_MIN_MS)
+        ms = TB4_RESOLICIT_MIN_MS;
+    uint64_t half = (uint64_t)router_lifetime * 500;
+    if (router_lifetime && half < ms)
+        ms = half;
+    return ms < TB4_RESOLICIT_MIN_MS ? TB4_RESOLICIT_MIN_MS : ms;
+}
+
 static uint64_t resolicit_ms(const struct tb4_tunnel *t)
 {
-    uint64_t ms = (uint64_t)t->router_lifetime * 1000 / 2;
-    return ms < TB4_RESOLICIT_MIN_MS ? TB4_RESOLICIT_MIN_MS : ms;
+    return tb4_resolicit_ms(t->router_lifetime, t->sec.keepalive);
 }
 
 static void rs_fire(struct e6_loop *loop, struct e6_timer *tm, void *arg)

@@ -149,6 +149,15 @@ bool tb4_peer_want_equal(const struct tb4_peer_want *a, const struct tb4_peer_wa
  */
 bool tb4_conf_same(const struct conf_tunnel *a, const struct conf_tunnel *b);
 
+/*
+ * When a configured peer solicits again: every 4 keepalive periods (a NAT
+ * that mapped us anew while we only sent keepalives gives the router no
+ * IPv6 source to answer with a fresh RA; an RS does), at most half the
+ * router lifetime, never more often than TB4_RESOLICIT_MIN_MS.
+ */
+#define TB4_RESOLICIT_MIN_MS 60000u
+uint64_t tb4_resolicit_ms(uint16_t router_lifetime, unsigned keepalive_s);
+
 /* One row of the peers view, copied out of the table under its lock. */
 struct tb4_peer_row {
     struct tb4_endpoint ep;

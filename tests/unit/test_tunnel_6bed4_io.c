@@ -291,6 +291,24 @@ static void test_conf_same(void **state)
 #undef DIFFERS
 }
 
+static void test_resolicit(void **state)
+{
+    (void)state;
+    /* defaults: keepalive 30 s, router lifetime 1800 s: every 2 min */
+    assert_int_equal(tb4_resolicit_ms(1800, 30), 120000);
+    /* half the router lifetime when that comes first */
+    assert_int_equal(tb4_resolicit_ms(180, 30), 90000);
+    /* never more often than once a minute */
+    assert_int_equal(tb4_resolicit_ms(1800, 1), 60000);
+    assert_int_equal(tb4_resolicit_ms(60, 30), 60000);
+    /* a router lifetime of 0 (not a default router) bounds nothing */
+    assert_int_equal(tb4_resolicit_ms(0, 30), 120000);
+    assert_int_equal(tb4_resolicit_ms(0, 0), 60000);
+    /* the largest keepalive, bounded by the lifetime */
+    assert_int_equal(tb4_resolicit_ms(65535, 3600), 14400000);
+    assert_int_equal(tb4_resolicit_ms(1800, 3600), 900000);
+}
+
 static void test_render_peers(void **state)
 {
     (void)state;
@@ -643,11 +661,17 @@ static void test_peer_workers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket),          cmocka_unit_test(test_touch),
-        cmocka_unit_test(test_peer_want),       cmocka_unit_test(test_conf_same),
-        cmocka_unit_test(test_render_peers),    cmocka_unit_test(test_rows_collect),
-        cmocka_unit_test(test_counter_names),   cmocka_unit_test(test_service_empty),
-        cmocka_unit_test(test_service_refuses), cmocka_unit_test(test_offload_negotiate),
+        cmocka_unit_test(test_bucket),
+        cmocka_unit_test(test_touch),
+        cmocka_unit_test(test_peer_want),
+        cmocka_unit_test(test_conf_same),
+        cmocka_unit_test(test_resolicit),
+        cmocka_unit_test(test_render_peers),
+        cmocka_unit_test(test_rows_collect),
+        cmocka_unit_test(test_counter_names),
+        cmocka_unit_test(test_service_empty),
+        cmocka_unit_test(test_service_refuses),
+        cmocka_unit_test(test_offload_negotiate),
         cmocka_unit_test(test_peer_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
