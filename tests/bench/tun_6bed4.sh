@@ -19,8 +19,8 @@
 # MTU; the routed runs use routes with mtu 1280). Each test runs DUR
 # seconds (default 4), REPS times (default 3), and prints the median:
 # TCP 1 stream peer a -> internet, internet -> peer a (-R), peer a -> peer
-# b; UDP with 64-byte payloads unpaced (-b 0; received packets/s) peer a ->
-# internet and peer a -> peer b. Printed: each median, the ratio
+# b; UDP with 64-byte payloads unpaced (-b 0; received packets/s, and what
+# the sender managed) peer a -> internet and peer a -> peer b. Printed: each median, the ratio
 # 6bed4/routed, and the CPU of the three edge6d processes over each test
 # (utime+stime from /proc/PID/stat, % of one core; threads included). Not
 # pass/fail. Needs root, nftables and iperf3:
@@ -106,7 +106,7 @@ wait_for 5 "iperf3 server (inet)" nsx "$B4_INET" sh -c "ss -ltn | grep -q ':5201
 wait_for 5 "iperf3 server (peer b)" nsx "$pb" sh -c "ss -ltn | grep -q ':5202'"
 
 PIDS=()
-declare -A RES CPU
+declare -A RES CPU SENT
 # one MODE NAME DST PORT ARGS...: one iperf3 client run from peer a; prints
 # the figure (Mbit/s received, or packets/s received for UDP) and the CPU
 # of the edge6d processes in PIDS
@@ -129,16 +129,17 @@ if "error" in j:
     print("error"); sys.exit()
 e = j["end"]
 if j["start"]["test_start"]["protocol"] == "UDP":
-    r = e["sum_received"]
-    print("%.0f" % (r["bytes"] / 64 / r["seconds"]))
+    r, s = e["sum_received"], e["sum_sent"]
+    print("%.0f %.0f" % (r["bytes"] / 64 / r["seconds"], s["bytes"] / 64 / s["seconds"]))
 else:
-    print("%.0f" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
+    print("%.0f -" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
     c=""
     for p in "${PIDS[@]}"; do
         c+="$(awk -v d=$(($(cpu_ticks "$p") - before[$p])) -v hz="$hz" -v ns=$((t1 - t0)) \
             'BEGIN {printf "%.0f", 100 * d / hz / (ns / 1e9)}')/"
     done
-    echo "$v ${c%/}"
+    c=${c%/}
+    echo "${v% *} ${c:--} ${v#* }"
 }
 # run MODE NAME DST PORT ARGS...: REPS runs, the median (and the CPU of that run)
 run() {
@@ -149,8 +150,11 @@ run() {
         e6_log "$mode $name run $i: $r"
     done
     r=$(printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}')
-    RES[$mode.$name]=${r%% *}
-    CPU[$mode.$name]=${r#* }
+    local v c x
+    read -r v c x <<<"$r"
+    RES[$mode.$name]=$v
+    CPU[$mode.$name]=$c
+    SENT[$mode.$name]=$x
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a + 0 == a) printf "%.2f", a / b; else print "-"}'; }
 
@@ -190,7 +194,8 @@ tun_counters_dump "$B4_VPS" "$vconf" vps
 tun_stop peer_a peer_b vps
 
 printf '\n6bed4 vs routed: %s s per test, median of %s, %s cores (%s)\n' "$DUR" "$REPS" "$(nproc)" "$(uname -r)"
-printf '%-34s %12s %12s %7s   %s\n' test routed 6bed4 ratio "edge6d CPU % (vps/peer a/peer b)"
+printf '%-34s %12s %12s %7s   %-14s %s\n' test routed 6bed4 ratio "edge6d CPU %" "UDP sent pkt/s"
+printf '%-34s %12s %12s %7s   %-14s %s\n' "" "" "" "" "vps/a/b" "routed / 6bed4"
 for t in p2i i2p p2p udp_p2i udp_p2p; do
     case $t in
     p2i) label="TCP peer a -> internet (Mbit/s)" ;;
@@ -200,7 +205,9 @@ for t in p2i i2p p2p udp_p2i udp_p2p; do
     udp_p2p) label="UDP 64 B peer a -> peer b (pkt/s)" ;;
     esac
     r=${RES[routed.$t]} u=${RES[6bed4.$t]}
-    printf '%-34s %12s %12s %7s   %s\n' "$label" "$r" "$u" "$(ratio "$u" "$r")" "${CPU[6bed4.$t]}"
+    sent=""
+    [ "${SENT[routed.$t]}" = - ] || sent="${SENT[routed.$t]} / ${SENT[6bed4.$t]}"
+    printf '%-34s %12s %12s %7s   %-14s %s\n' "$label" "$r" "$u" "$(ratio "$u" "$r")" "${CPU[6bed4.$t]}" "$sent"
 done
 echo
 ok "bench done"
