@@ -937,33 +937,13 @@ static void tunnel_free(struct tun_tunnel *t)
 }
 
 /*
- * Offloads asked of the TUN, best first: checksums left to us and TCP
- * super-packets (with CWR marks) handed over whole. The kernel refuses
- * flags it does not know; each step asks for less.
- */
-static const unsigned tun_offload_steps[] = {
-    TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN,
-    TUN_F_CSUM | TUN_F_TSO6,
-    TUN_F_CSUM,
-};
-
-/* "csum,tso6,tso_ecn", or "off" */
-static const char *offload_str(unsigned f, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s%s%s", f & TUN_F_CSUM ? "csum" : "off", f & TUN_F_TSO6 ? ",tso6" : "",
-             f & TUN_F_TSO_ECN ? ",tso_ecn" : "");
-    return buf;
-}
-
-/*
  * With a virtio_net_hdr on every packet, the kernel may hand the encap
  * workers 64 KiB TCP super-packets (segmented once, in userspace, before
  * sendmmsg) and the decap worker may write merged runs of segments: the
  * per-packet system calls and the kernel's per-packet work shrink by the
- * segment count. The offloads are device-wide: set on one queue. When the
- * kernel refuses all of them, or EDGE6_TUN_OFFLOAD=off asks so (tests,
- * diagnosis), the TUN keeps the header and runs without: every packet
- * then comes whole and checksummed.
+ * segment count. When the kernel refuses the offloads, or
+ * EDGE6_TUN_OFFLOAD=off asks so (tests, diagnosis), the TUN keeps the
+ * header and runs without: every packet then comes whole and checksummed.
  */
 static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t errlen)
 {
@@ -972,35 +952,18 @@ static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t err
     if (r < 0)
         return r;
     t->n_queues = queues;
-    t->fast.offload = 0;
-    const char *env = getenv("EDGE6_TUN_OFFLOAD");
-    if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0 || strcmp(env, "no") == 0)) {
-        snprintf(t->offload_why, sizeof(t->offload_why), "off (EDGE6_TUN_OFFLOAD=%s)", env);
-        e6_notice("tunnel %s: TUN offloads off (EDGE6_TUN_OFFLOAD=%s)", t->name, env);
-        return 0;
-    }
-    int e = 0;
-    for (size_t i = 0; i < sizeof(tun_offload_steps) / sizeof(tun_offload_steps[0]); i++) {
-        if (ioctl(t->tunfd[0], TUNSETOFFLOAD, (unsigned long)tun_offload_steps[i]) == 0) {
-            t->fast.offload = tun_offload_steps[i];
-            break;
-        }
-        e = errno;
-    }
-    char f[48];
-    if (t->fast.offload) {
-        snprintf(t->offload_why, sizeof(t->offload_why), "%s",
-                 offload_str(t->fast.offload, f, sizeof(f)));
-        if (e)
-            e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, f,
-                    strerror(e));
-    } else {
-        snprintf(t->offload_why, sizeof(t->offload_why), "off (the kernel refused: %s)",
-                 strerror(e));
-        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about "
-                "one system call per packet",
-                t->name, strerror(e));
-    }
+    int refused;
+    t->fast.offload =
+        tun_dev_offload_negotiate(t->tunfd[0], t->offload_why, sizeof(t->offload_why), &refused);
+    if (!t->fast.offload && !refused)
+        e6_notice("tunnel %s: TUN offloads %s", t->name, t->offload_why);
+    else if (!t->fast.offload)
+        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about one "
+                "system call per packet",
+                t->name, strerror(refused));
+    else if (refused)
+        e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, t->offload_why,
+                strerror(refused));
     return 0;
 }
 

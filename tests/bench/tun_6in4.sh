@@ -165,6 +165,17 @@ for round in $(seq "$ROUNDS"); do
     PIDS=("$E6D_PID_vps" "$E6D_PID_home_a")
     tests 6in4
     tun_counters_dump "$TUN_VPS" "$vconf" "vps-round$round"
+    tun_counters_dump "$home" "$hconf" "home-round$round"
+    # what the offloads did, and anything lost on the way
+    for side in vps home; do
+        if [ $side = vps ]; then ns=$TUN_VPS conf=$vconf; else ns=$home conf=$hconf; fi
+        line=""
+        for c in gso_packets gso_segments csum_completed gro_packets gro_segments rx_truncated \
+            send_errors tun_write_errors; do
+            line+=" $c=$(tun_counter "$ns" "$conf" "^tunnel.*\\.$c\$")"
+        done
+        e6_log "round $round $side counters:$line"
+    done
     tun_stop vps home_a
 
     printf '\nround %s, %s s per test, %s cores (%s)\n' "$round" "$DUR" "$(nproc)" "$(uname -r)"
