@@ -103,6 +103,10 @@ assert_match "peer a pings peer b: 5/5" "5 packets transmitted, 5 received" "$ou
 assert_match "peer b's replies: hop limit 63 (the router's one hop)" "ttl=63 " "$out"
 out=$(nsx "${B4_PEER[b]}" ping -6 -n -c 2 -i 0.2 -W 2 "${ADDR[a]}" 2>&1)
 assert_match "peer b pings peer a: 2/2" "2 packets transmitted, 2 received" "$out"
+# counters reach the control socket a moment after the packets (worker blocks)
+# shellcheck disable=SC2317 # called by wait_for
+hp_reached() { [ $(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.hairpin_packets$') - hp0)) -ge 14 ]; }
+wait_for 3 "hairpin_packets +14" hp_reached
 hp=$(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.hairpin_packets$') - hp0))
 assert_eq "hairpin_packets: +14 (5 + 2 echoes each way)" 14 "$hp"
 assert_eq "the VPS's kernel forwarded none of them (Ip6OutForwDatagrams)" "$fwd0" "$(b4_fwd "$B4_VPS")"

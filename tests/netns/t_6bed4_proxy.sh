@@ -61,6 +61,12 @@ assert_ok "reload: a peer table" e6ctl "$B4_VPS" "$vconf" reload
 # the tunnel was re-created with an empty table: the peers prove themselves
 wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
 wait_for 10 "peer b reaches the internet host" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
+read -r av4 aport _ <<<"$(b4_decode "$A")"
+read -r bv4 bport _ <<<"$(b4_decode "$B")"
+# shellcheck disable=SC2317 # called by wait_for
+listed() { b4_peer_listed "$(b4_peers "$B4_VPS" "$vconf" json)" "$1" "$2"; }
+wait_for 5 "peer a in the table" listed "$av4" "$aport"
+wait_for 5 "peer b in the table" listed "$bv4" "$bport"
 assert_eq "table: answered for peer a and peer b, not for the unheld 6bed4 address" "1 1 0" \
     "$(answers "$A" "$B" "$ghost")"
 
@@ -71,12 +77,13 @@ r0=$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$')
 wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
 assert_ok "peer b's traffic still carried with the table full" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
 assert_ok "peer b reaches peer a (hair-pin) with the table full" b4_ping "${B4_PEER[b]}" "$A"
-r=$(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$') - r0))
-assert_eq "peers_refused rose (got +$r)" 1 "$((r >= 1))"
+# the workers hand their table touches to the loop in batches: a moment later
+# shellcheck disable=SC2317 # called by wait_for
+refused_rose() { [ "$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$')" -gt "$r0" ]; }
+wait_for 5 "peers_refused rises" refused_rose && ok "peers_refused rose"
 pj=$(b4_peers "$B4_VPS" "$vconf" json)
 printf '%s\n' "$pj" >"$E6_WORK/peers-full.json"
 assert_eq "edge6ctl peers: 1 live peer (count), bound 1" "1 1" "$(json_sum "$pj" count) $(json_sum "$pj" bound)"
-read -r av4 aport _ <<<"$(b4_decode "$A")"
 assert_ok "edge6ctl peers: it is peer a (first in)" b4_peer_listed "$pj" "$av4" "$aport"
 assert_eq "proxy: answered for peer a only" "1 0" "$(answers "$A" "$B")"
 
