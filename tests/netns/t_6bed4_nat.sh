@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# NAT rebinding (lib_6bed4.sh draws the topology): peer a's NAT changes its
+# A peer that starts before its router solicits with the reference peer's
+# back-off (RS at 0, 1, 4, 11 s) and takes its address from the RS after
+# the router came up. Then NAT rebinding (lib_6bed4.sh draws the
+# topology): peer a's NAT changes its
 # mapping (the masquerade's port range replaced, its conntrack table
 # flushed: the next datagram leaves from another public port). The router
 # sees peer a's address arrive from an endpoint it does not embed: no
@@ -26,11 +29,23 @@ vconf=$(e6d_conf vps)
 B4_VPS_TUN='    peer-timeout = 10'
 b4_vps_conf "$vconf"
 for id in a b; do b4_peer_conf "$(e6d_conf "peer$id")" $id; done
+# peer b starts before its router: it solicits at once, then after 1, 3,
+# 7 s (the reference peer's back-off); each count read mid-interval
+b4_start_peer b "$(e6d_conf peerb)"
+t0=$(date +%s%N)
+rs_b() { tun_counter "${B4_PEER[b]}" "$(e6d_conf peerb)" '^6bed4\.rs_sent$'; }
+since() { sleep "$(awk -v t0="$t0" -v t="$1" -v now="$(date +%s%N)" 'BEGIN {d = t - (now - t0) / 1e9; print (d > 0 ? d : 0)}')"; }
+since 2.5
+assert_eq "no router yet: peer b sent 2 RSs in 2.5 s (at 0 and 1 s)" 2 "$(rs_b)"
+since 5.5
+assert_eq "no router yet: peer b sent 3 RSs in 5.5 s (at 0, 1 and 4 s)" 3 "$(rs_b)"
+assert_fail "no router yet: peer b has no address" b4_addr b
 b4_start_vps "$vconf"
 b4_start_peer a "$(e6d_conf peera)"
-b4_start_peer b "$(e6d_conf peerb)"
 wait_for 15 "peer a's address" b4_addr a
-wait_for 15 "peer b's address" b4_addr b
+wait_for 15 "peer b's address (its next RS, at 11 s)" b4_addr b
+e6_log "peer b configured $((($(date +%s%N) - t0) / 1000000)) ms after its start, after $(rs_b) RSs"
+assert_eq "peer b configured from its 4th RS (at 11 s), the first after the router came up" 4 "$(rs_b)"
 old=$(b4_addr a)
 addr_b=$(b4_addr b)
 read -r _ oport _ <<<"$(b4_decode "$old")"
