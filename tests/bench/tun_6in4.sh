@@ -17,7 +17,10 @@
 # (internet -> LAN), UDP with 64-byte payloads unpaced (-b 0; received
 # packets/s). Printed: each result, the ratio 6in4/routed, and the CPU of
 # both edge6d processes over each test (utime+stime from /proc/PID/stat, %
-# of one core; threads included). Not pass/fail. Needs root and iperf3:
+# of one core; threads included), and after each round what the TUN
+# offloads did on both ends (gso/gro/csum counters) and anything lost
+# (rx_truncated, send_errors, tun_write_errors). Not pass/fail. Needs root
+# and iperf3:
 #   sudo E6_BUILDDIR=/tmp/b tests/bench/tun_6in4.sh
 # Environment: DUR (5), ROUNDS (1: the whole comparison repeated).
 . "$(dirname "$0")/../netns/lib.sh"
