@@ -494,7 +494,7 @@ print("    %s embeds the public address %s and UDP port %d (lanip %d)"
     demo_run "$peer" ping -6 -n -c 2 -i 0.3 -W 2 "$lanaddr" || true
     say "edge6ctl peers (vps): the live 6bed4 peers, by their NAT's public endpoint"
     demo_run "$vps" "$ctl" -s "$work/run/vps.sock" peers || true
-    say "edge6ctl status (vps): the tunnel, its client and its counters"
+    say "edge6ctl status (vps): the 6in4 tunnel and its client, the 6bed4 router, their counters"
     demo_run "$vps" "$ctl" -s "$work/run/vps.sock" status || true
     say "edge6ctl status (home): its end of the tunnel"
     demo_run "$home" "$ctl" -s "$work/run/home.sock" status | sed -n '/^6in4 tunnels/,/^$/p' || true
