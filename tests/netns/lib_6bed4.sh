@@ -31,12 +31,18 @@
 #   b4_ct_flush ID              forget the NAT's mappings (conntrack flush)
 #   b4_ct_map ID LPORT          "PUBV4:PORT" the NAT maps peer:LPORT -> router to
 #   b4_vps_conf FILE            the VPS's config (B4_VPS_GLOBAL, B4_VPS_TUN, B4_VPS_EXTRA)
-#   b4_peer_conf FILE ID        peer ID's config (B4_PEER_GLOBAL, B4_PEER_TUN)
+#   b4_peer_conf FILE ID        peer ID's config (B4_PEER_GLOBAL, B4_PEER_TUN,
+#                               B4_KEEPALIVE (2 s), B4_DEFAULT_ROUTE (yes))
+#   b4_start_vps CONF / b4_start_peer ID CONF   e6d_start as "vps" / "peer_ID"
 #   b4_addr ID                  peer ID's 6bed4 address on its TUN (fails if none)
+#   b4_addr_len ID              its prefix length
 #   b4_decode ADDR              "V4 PORT LANIP" embedded in a 6bed4 address
 #   b4_encode P64 V4 PORT LANIP the 6bed4 address
 #   b4_fwd NS                   the kernel's forwarded IPv6 datagrams (snmp6)
+#   b4_ping NS DST              one echo (tun_ping)
 #   b4_tool NS ARGS...          b4_tool.py (below) in NS
+#   b4_watch NAME NS ARGS...    b4_tool watch in the background, ready on return;
+#   b4_watch_result NAME        its JSON when done
 #   b4_peers NS CONF [json]     `edge6ctl [--json] peers`
 #   b4_peer_listed JSON V4 PORT the peers JSON lists V4:PORT
 
