@@ -16,7 +16,8 @@
 # local server answers a peer itself (hop limit 64) and carries TCP; TCP
 # peer <-> internet both ways whole (SHA-256); `edge6ctl peers` (text and
 # JSON) lists both mapped endpoints and `status` the tunnel; keepalives
-# counted; a reload keeps the peer table; after a crash a new edge6d
+# counted; a reload that leaves the tunnel alone keeps the peer table
+# (first-heard times go on); after a crash a new edge6d
 # learns the peers from their keepalives; at stop the TUNs and routes go.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
@@ -164,8 +165,16 @@ sleep 5
 ka=$(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.keepalives$') - ka0))
 assert_eq "keepalives counted on the router in 5 s from 2 peers (>= 3; got $ka)" 1 "$((ka >= 3))"
 
-# --- a reload keeps the peer table and the addresses
-assert_ok "edge6ctl reload (unchanged config)" e6ctl "$B4_VPS" "$vconf" reload
+# --- a reload that leaves the tunnel alone (the proxy gains an exclude rule
+# for the local server) keeps the peer table (first heard times go on) and
+# the addresses
+first() { json_get "$(b4_peers "$B4_VPS" "$vconf" json)" 'min(p["first_heard_s"] for t in j["tunnels"] for p in t["peers"])'; }
+f0=$(first)
+sed -i "s|^    rule $B4_PREFIX {|    rule $B4_SERVER/128 {\n        method = exclude\n    }\n&|" "$vconf"
+assert_ok "edge6d -t accepts the changed config" "$EDGE6D" -t -c "$vconf"
+assert_ok "edge6ctl reload (the proxy changed, the tunnel not)" e6ctl "$B4_VPS" "$vconf" reload
+f1=$(first)
+assert_eq "after reload: the peers' first-heard times kept ($f0 s -> $f1 s)" 1 "$((f1 >= f0 && f0 >= 10))"
 pj2=$(b4_peers "$B4_VPS" "$vconf" json)
 for id in a b; do
     read -r v4 port _ <<<"$(b4_decode "${ADDR[$id]}")"
