@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -129,6 +130,39 @@ e6_counter_block e6_counters_block(struct e6_counters *set)
     }
     pthread_mutex_unlock(&set->lock);
     return b;
+}
+
+void e6_counter_pool_init(struct e6_counter_pool *p, struct e6_counters *set)
+{
+    memset(p, 0, sizeof(*p));
+    p->set = set;
+}
+
+int e6_counter_pool_take(struct e6_counter_pool *p, e6_counter_block *b, uint64_t *base)
+{
+    size_t i;
+    for (i = 0; i < p->n && p->used[i]; i++)
+        ;
+    if (i == p->n) {
+        if (p->n == E6_COUNTERS_MAX_BLOCKS)
+            return -ENOSPC;
+        e6_counter_block nb = e6_counters_block(p->set);
+        if (!nb.v)
+            return atomic_load(&p->set->nblocks) >= E6_COUNTERS_MAX_BLOCKS ? -ENOSPC : -ENOMEM;
+        p->b[p->n++] = nb;
+    }
+    p->used[i] = true;
+    *b = p->b[i];
+    for (size_t k = 0; base && k < p->set->n; k++)
+        base[k] = atomic_load_explicit(&b->v[k], memory_order_relaxed);
+    return (int)i;
+}
+
+void e6_counter_pool_give(struct e6_counter_pool *p, int *slot)
+{
+    if (*slot >= 0 && (size_t)*slot < p->n)
+        p->used[*slot] = false;
+    *slot = -1;
 }
 
 const char *e6_counters_module(const struct e6_counters *set)

@@ -9,6 +9,7 @@
 #define E6_COMMON_COUNTERS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,29 @@ void e6_counters_free(struct e6_counters *set); /* only for unregistered sets */
  * E6_COUNTERS_MAX_BLOCKS are taken or memory is short. Blocks live as long
  * as the set. */
 e6_counter_block e6_counters_block(struct e6_counters *set);
+
+/*
+ * Blocks for threads that come and go (tunnel workers): a set cannot take
+ * a block back, so a pool lends its blocks out and gets them back. A block
+ * lent again still holds what its last thread counted (the set's sums must
+ * not go down); the borrower gets those values as a base to subtract when
+ * it wants its own counts only.
+ */
+struct e6_counter_pool {
+    struct e6_counters *set;
+    e6_counter_block b[E6_COUNTERS_MAX_BLOCKS];
+    bool used[E6_COUNTERS_MAX_BLOCKS];
+    size_t n;
+};
+void e6_counter_pool_init(struct e6_counter_pool *p, struct e6_counters *set);
+/*
+ * Lend a block: *b set, base[0..e6_counters_size(set)) filled with its
+ * current values (base may be NULL). Returns the slot (>= 0) to give back,
+ * -ENOSPC when all E6_COUNTERS_MAX_BLOCKS are out, -ENOMEM.
+ */
+int e6_counter_pool_take(struct e6_counter_pool *p, e6_counter_block *b, uint64_t *base);
+/* Give back the block of *slot (ignored when *slot < 0); *slot becomes -1. */
+void e6_counter_pool_give(struct e6_counter_pool *p, int *slot);
 
 const char *e6_counters_module(const struct e6_counters *set);
 size_t e6_counters_size(const struct e6_counters *set);

@@ -366,17 +366,11 @@ struct tb4_tunnel {
     struct e6_timer rs_timer, ka_timer;
 };
 
-struct pool_slot {
-    e6_counter_block b;
-    bool used;
-};
-
 struct tb4_service {
     struct tb4_service_env env;
     struct e6_counters *set;
-    e6_counter_block ctl; /* the loop's */
-    struct pool_slot pool[E6_COUNTERS_MAX_BLOCKS];
-    size_t n_pool;
+    e6_counter_block ctl;        /* the loop's */
+    struct e6_counter_pool pool; /* the workers' blocks */
     struct tb4_tunnel **tuns;
     size_t n_tuns;
     unsigned queues;
@@ -403,41 +397,23 @@ int tb4_service_new(struct tb4_service **out, const struct tb4_service_env *env)
         return -ENOMEM;
     }
     s->ctl = e6_counters_block(s->set);
+    e6_counter_pool_init(&s->pool, s->set);
     *out = s;
     return 0;
 }
 
-/*
- * Blocks are reused: a set cannot give a block back, and tunnels come and
- * go. (The same pool as tunnel/io.c's; see the report about sharing it.)
- */
 static int block_take(struct tb4_service *s, struct tb4_worker *w)
 {
-    size_t i;
-    for (i = 0; i < s->n_pool; i++)
-        if (!s->pool[i].used)
-            break;
-    if (i == s->n_pool) {
-        if (s->n_pool == E6_COUNTERS_MAX_BLOCKS)
-            return -ENOSPC;
-        e6_counter_block b = e6_counters_block(s->set);
-        if (!b.v)
-            return -ENOMEM;
-        s->pool[s->n_pool++].b = b;
-    }
-    s->pool[i].used = true;
-    w->cnt = s->pool[i].b;
-    w->block_slot = (int)i;
-    for (size_t k = 0; k < B4__COUNT; k++)
-        w->base[k] = atomic_load_explicit(&w->cnt.v[k], memory_order_relaxed);
+    int r = e6_counter_pool_take(&s->pool, &w->cnt, w->base);
+    if (r < 0)
+        return r;
+    w->block_slot = r;
     return 0;
 }
 
 static void block_give(struct tb4_service *s, struct tb4_worker *w)
 {
-    if (w->block_slot >= 0)
-        s->pool[w->block_slot].used = false;
-    w->block_slot = -1;
+    e6_counter_pool_give(&s->pool, &w->block_slot);
     w->cnt.v = NULL;
 }
 

@@ -1,5 +1,6 @@
 /* tests for common/counters: per-thread blocks, exact sums under concurrency, registry, views */
 #include "config.h"
+#include <errno.h>
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -7,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -233,13 +235,62 @@ static void test_view_json(void **state)
     e6_counter_registry_free(reg);
 }
 
+static void test_pool(void **state)
+{
+    (void)state;
+    static const char *const pnames[] = {"a", "b"};
+    struct e6_counters *set = e6_counters_new(NULL, "pool", pnames, 2);
+    assert_non_null(set);
+    /* the control plane's own block, outside the pool */
+    e6_counter_block own = e6_counters_block(set);
+    assert_non_null(own.v);
+    struct e6_counter_pool *p = malloc(sizeof(*p));
+    assert_non_null(p);
+    e6_counter_pool_init(p, set);
+
+    e6_counter_block b1, b2;
+    uint64_t base[2];
+    int s1 = e6_counter_pool_take(p, &b1, base);
+    int s2 = e6_counter_pool_take(p, &b2, NULL);
+    assert_int_equal(s1, 0);
+    assert_int_equal(s2, 1);
+    assert_int_equal(base[0], 0);
+    e6_count_add(b1, 0, 5);
+    e6_count(b1, 1);
+    e6_counter_pool_give(p, &s1);
+    assert_int_equal(s1, -1);
+    e6_counter_pool_give(p, &s1); /* twice: harmless */
+    /* lent again: the same block, its counts kept (sums never go down) */
+    int s3 = e6_counter_pool_take(p, &b1, base);
+    assert_int_equal(s3, 0);
+    assert_int_equal(base[0], 5);
+    assert_int_equal(base[1], 1);
+    assert_int_equal(e6_counters_get(set, 0), 5);
+
+    /* the set's limit: the pool refuses, it does not crash */
+    int taken = 2, r;
+    e6_counter_block b;
+    while ((r = e6_counter_pool_take(p, &b, NULL)) >= 0)
+        taken++;
+    assert_int_equal(r, -ENOSPC);
+    assert_int_equal(taken, E6_COUNTERS_MAX_BLOCKS - 1);
+    /* one given back can be lent again */
+    e6_counter_pool_give(p, &s2);
+    assert_int_equal(e6_counter_pool_take(p, &b, NULL), 1);
+    int bad = 1000;
+    e6_counter_pool_give(p, &bad); /* out of range: ignored */
+    assert_int_equal(bad, -1);
+    free(p);
+    e6_counters_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),       cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_block_limit), cmocka_unit_test(test_four_threads_exact),
         cmocka_unit_test(test_registry),    cmocka_unit_test(test_view_text),
-        cmocka_unit_test(test_view_json),
+        cmocka_unit_test(test_view_json),   cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
