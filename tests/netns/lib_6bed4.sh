@@ -336,7 +336,9 @@ b4_watch_result() {
 #       router and decodes what comes back: {"ras": [RA, ...], "lport": L}
 #   send --src V4 --sport P --dst V4 [--dport P] --isrc V6 --idst V6
 #        [--kind echo|rs|ns|garbage] [--count N] [--hlim H] [--ttl T]
-#       UDP/IPv4 datagrams built whole (any IPv4 source) carrying IPv6: an
+#        [--vary-sport]
+#       UDP/IPv4 datagrams built whole (any IPv4 source; --vary-sport: the
+#       source port + i for the i-th datagram) carrying IPv6: an
 #       echo request (hop limit 64), the reference RS (255), an NS from
 #       --isrc for the target --idst (255), each with --hlim instead when
 #       given, or 48 bytes that are not IPv6
@@ -535,7 +537,8 @@ def main_send(a):
             p = ns_pkt(a.isrc, a.idst, 255 if a.hlim < 0 else a.hlim)
         else:
             p = b"\x45" + bytes(47)
-        s.sendto(ipv4_udp(a.src, a.sport, a.dst, a.dport, p, a.ttl), (a.dst, 0))
+        sport = a.sport + i if a.vary_sport else a.sport
+        s.sendto(ipv4_udp(a.src, sport, a.dst, a.dport, p, a.ttl), (a.dst, 0))
         time.sleep(a.interval)
     print(json.dumps({"sent": a.count}), flush=True)
 
@@ -617,6 +620,7 @@ def main():
     p.add_argument("--kind", default="echo", choices=("echo", "rs", "ns", "garbage"))
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--interval", type=float, default=0.02)
+    p.add_argument("--vary-sport", action="store_true")  # sport + i for datagram i
     p.add_argument("--hlim", type=int, default=-1)  # echo 64, RS and NS 255
     p.add_argument("--ttl", type=int, default=64)
     p = sub.add_parser("watch")

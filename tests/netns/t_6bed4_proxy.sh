@@ -6,8 +6,10 @@
 #     proxy answers by the address form alone: a 6bed4 address nobody
 #     holds is answered, a port-0 address of the /64 is not; the peer is
 #     reachable from the internet
-#   - a table (the default bound) and a rule naming no tunnel: only live
-#     peers are answered (the peer proves itself with traffic)
+#   - a table of 4 and a rule naming no tunnel: only live peers are
+#     answered (the peer proves itself with traffic); 300 RSs from forged
+#     endpoints then churn only the unproven (solicited) entries: both
+#     peers stay, active, and answered
 #   - peers = 1 with two peers: one entry, the other peer refused
 #     (peers_refused), answered for one address only, and both still carry
 #     their traffic (the table decides the proxy, not the forwarding)
@@ -55,9 +57,9 @@ assert_eq "peers = 0: answered for a 6bed4 address nobody holds, not for the por
     "$(answers "$ghost" 2001:db8:9:10::12)"
 assert_ok "peers = 0: the internet host pings peer a" b4_ping "$B4_INET" "$A"
 
-# --- a table, the rule naming no tunnel: live peers only
-vps_conf 16384
-assert_ok "reload: a peer table" e6ctl "$B4_VPS" "$vconf" reload
+# --- a table of 4, the rule naming no tunnel: live peers only
+vps_conf 4
+assert_ok "reload: a peer table of 4" e6ctl "$B4_VPS" "$vconf" reload
 # the tunnel was re-created with an empty table: the peers prove themselves
 wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
 wait_for 10 "peer b reaches the internet host" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
@@ -69,6 +71,17 @@ wait_for 5 "peer a in the table" listed "$av4" "$aport"
 wait_for 5 "peer b in the table" listed "$bv4" "$bport"
 assert_eq "table: answered for peer a and peer b, not for the unheld 6bed4 address" "1 1 0" \
     "$(answers "$A" "$B" "$ghost")"
+# 300 RSs from forged endpoints: the solicited entries churn, the active stay
+b4_tool "$B4_WAN" send --src 203.0.113.77 --sport 20000 --vary-sport --dst "$B4_VPS_V4" --kind rs \
+    --count 300 --interval 0.001 >>"$E6_WORK/send.log" 2>&1
+sleep 1
+pj=$(b4_peers "$B4_VPS" "$vconf" json)
+printf '%s\n' "$pj" >"$E6_WORK/peers-flood.json"
+assert_eq "after 300 forged RSs: the table is full (4 of 4)" 4 "$(json_sum "$pj" count)"
+assert_eq "  ... peer a and peer b still in it, active" "active active" \
+    "$(json_get "$pj" '" ".join(p["class"] for t in j["tunnels"] for p in t["peers"] if p["endpoint"] in ("'"$av4:$aport"'", "'"$bv4:$bport"'"))')"
+assert_eq "  ... the proxy still answers for both" "1 1" "$(answers "$A" "$B")"
+assert_ok "  ... and the internet host reaches peer b" b4_ping "$B4_INET" "$B"
 
 # --- peers = 1: a full table refuses the second peer
 vps_conf 1
