@@ -260,16 +260,10 @@ struct tun_tunnel {
     size_t n_cs;
 };
 
-struct pool_slot {
-    e6_counter_block b;
-    bool used;
-};
-
 struct tun_service {
     struct tun_service_env env;
     struct e6_counters *set;
-    struct pool_slot pool[E6_COUNTERS_MAX_BLOCKS];
-    size_t n_pool;
+    struct e6_counter_pool pool; /* the workers' blocks */
     struct tun_tunnel **tuns;
     size_t n_tuns;
     bool started;
@@ -309,6 +303,7 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
         free(s);
         return -ENOMEM;
     }
+    e6_counter_pool_init(&s->pool, s->set);
     *out = s;
     return 0;
 }
@@ -316,31 +311,16 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
 /* Blocks are reused: a set cannot give back a block, and tunnels come and go. */
 static int block_take(struct tun_service *s, struct tun_worker *w)
 {
-    size_t i;
-    for (i = 0; i < s->n_pool; i++)
-        if (!s->pool[i].used)
-            break;
-    if (i == s->n_pool) {
-        if (s->n_pool == E6_COUNTERS_MAX_BLOCKS)
-            return -ENOSPC;
-        e6_counter_block b = e6_counters_block(s->set);
-        if (!b.v)
-            return -ENOMEM;
-        s->pool[s->n_pool++].b = b;
-    }
-    s->pool[i].used = true;
-    w->cnt = s->pool[i].b;
-    w->block_slot = (int)i;
-    for (size_t k = 0; k < TC__COUNT; k++)
-        w->base[k] = atomic_load_explicit(&w->cnt.v[k], memory_order_relaxed);
+    int r = e6_counter_pool_take(&s->pool, &w->cnt, w->base);
+    if (r < 0)
+        return r;
+    w->block_slot = r;
     return 0;
 }
 
 static void block_give(struct tun_service *s, struct tun_worker *w)
 {
-    if (w->block_slot >= 0)
-        s->pool[w->block_slot].used = false;
-    w->block_slot = -1;
+    e6_counter_pool_give(&s->pool, &w->block_slot);
     w->cnt.v = NULL;
 }
 
