@@ -1066,10 +1066,10 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
     for (unsigned q = 0; q < TUN_MAX_QUEUES; q++) {
         t->tunfd[q] = -1;
         t->enc[q] = (struct tun_worker){
-            .t = t, .kind = TUN_W_ENCAP, .epfd = -1, .stopfd = -1, .tunfd = -1, .block_slot = -1};
+            .t = t, .kind = TUN_W_ENCAP, .th = TUN_THREAD_INIT, .tunfd = -1, .block_slot = -1};
     }
     t->dec = (struct tun_worker){
-        .t = t, .kind = TUN_W_DECAP, .epfd = -1, .stopfd = -1, .tunfd = -1, .block_slot = -1};
+        .t = t, .kind = TUN_W_DECAP, .th = TUN_THREAD_INIT, .tunfd = -1, .block_slot = -1};
     atomic_init(&t->fast.snap, NULL);
     snprintf(t->name, sizeof(t->name), "%s", ct->name);
     tunnel_take_conf(t, ct);
@@ -1369,9 +1369,9 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, const struct
     bool server = t->mode == CONF_TUN_SERVER;
     const char *mode = server ? "server" : "client";
     const char *pmtu = t->pmtu == CONF_PMTU_DYNAMIC ? "dynamic" : "static";
-    unsigned workers = (unsigned)t->dec.running;
+    unsigned workers = (unsigned)t->dec.th.running;
     for (unsigned q = 0; q < t->n_queues; q++)
-        workers += (unsigned)t->enc[q].running;
+        workers += (unsigned)t->enc[q].th.running;
     v4(t->local, l4);
     v4(t->remote, r4);
     if (fmt == E6_VIEW_JSON) {

@@ -866,7 +866,7 @@ static int open_udp(struct tb4_tunnel *t, char *err, size_t errlen)
 
 static void init_worker(struct tb4_worker *w, enum tb4_worker_kind kind)
 {
-    *w = (struct tb4_worker){.kind = kind, .tunfd = -1, .epfd = -1, .stopfd = -1, .block_slot = -1};
+    *w = (struct tb4_worker){.kind = kind, .tunfd = -1, .th = TUN_THREAD_INIT, .block_slot = -1};
 }
 
 static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct, struct tb4_tunnel **out,
@@ -1231,9 +1231,9 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, struct tb4_t
     const struct tb4_section *sec = &t->sec;
     bool router = sec->mode == CONF_TUN_ROUTER;
     char l4[TB4_EPSTRLEN], r4[TB4_EPSTRLEN], pfx[E6_PREFIXSTRLEN], ad[E6_ADDRSTRLEN];
-    unsigned workers = (unsigned)t->dec.running;
+    unsigned workers = (unsigned)t->dec.th.running;
     for (unsigned q = 0; q < t->n_queues; q++)
-        workers += (unsigned)t->enc[q].running;
+        workers += (unsigned)t->enc[q].th.running;
     tb4_ep_format(t->bound, l4, sizeof(l4));
     size_t count = 0, bound = sec->peers;
     if (router && t->fast.table) {

@@ -27,6 +27,7 @@
 #include "conf/conf.h"
 #include "tunnel/gso.h"
 #include "tunnel/sixbed4.h"
+#include "tunnel/worker.h"
 
 /* TUN queues of a router tunnel, each read by its own encap worker */
 #define TB4_MAX_QUEUES 8
@@ -213,11 +214,8 @@ enum tb4_worker_kind {
 struct tb4_worker {
     enum tb4_worker_kind kind;
     int tunfd; /* encap: its TUN queue */
-    int epfd;
-    int stopfd; /* eventfd */
-    pthread_t thread;
-    bool running;
-    _Atomic bool stop;
+    struct tun_thread th;
+    struct tb4_fast *f; /* set by tb4_worker_start */
     e6_counter_block cnt;
     uint64_t base[B4__COUNT]; /* block values when it was taken (blocks are reused) */
     int block_slot;           /* in the service's pool */

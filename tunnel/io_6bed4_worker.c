@@ -11,8 +11,9 @@
  * With the TUN's offloads (a virtio_net_hdr before every packet,
  * tunnel/gso) an encap worker reads TCP super-packets and cuts them into
  * the send batch, and the decap worker writes the TCP runs of a receive
- * batch as super-packets. Each worker has its own epoll, an eventfd that
- * stops it, and its own counter block.
+ * batch as super-packets (tunnel/worker writes them). Each worker has its
+ * own epoll and an eventfd that stops it (tunnel/worker's struct
+ * tun_thread), and its own counter block.
  */
 #include "config.h"
 
@@ -23,13 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#include <linux/if_tun.h>
 
 #include "common/log.h"
 #include "common/loop.h"
@@ -45,10 +42,10 @@ struct wbuf {
     struct iovec iniov[TB4_BATCH];
     struct sockaddr_in from[TB4_BATCH];
     struct tb4_touch touch[TB4_BATCH];
-    /* decap: what goes into the TUN */
+    /* decap: what goes into the TUN, and where its writes count */
     struct gso_pkt gp[TB4_BATCH];
-    struct gso_plan plan;
-    struct iovec wiov[GSO_COALESCE_MAX + 1];
+    struct tun_merge merge;
+    struct tun_wcount wc;
     /* encap: one TUN read with offloads, and the datagrams of the batch */
     uint8_t rd[GSO_MAX_PACKET];
     uint8_t seg[TB4_OUT_SLOTS][TB4_SLOT];
@@ -63,59 +60,6 @@ _Static_assert(TB4_BATCH <= GSO_COALESCE_MAX, "a receive batch fits one coalesci
 _Static_assert(TB4_BATCH <= TB4_OUT_SLOTS, "a receive batch's answers fit the send batch");
 
 enum out_kind { OUT_DATA, OUT_HAIRPIN, OUT_REPLY };
-
-static inline void cnt_add(struct tb4_worker *w, size_t idx, uint64_t n)
-{
-    if (w->cnt.v)
-        e6_count_add(w->cnt, idx, n);
-}
-
-static void writev_tun(struct tb4_worker *w, int fd, const struct iovec *iov, int n)
-{
-    for (;;) {
-        if (writev(fd, iov, n) >= 0)
-            return;
-        if (errno == EINTR)
-            continue;
-        cnt_add(w, B4_TUN_ERRORS, 1);
-        return;
-    }
-}
-
-/* one whole packet (behind an all-zero virtio header when the TUN has one) */
-static void write_tun(struct tb4_worker *w, const struct tb4_fast *f, const uint8_t *p, size_t len)
-{
-    static const struct gso_vnet_hdr none;
-    struct iovec iov[2] = {{.iov_base = (void *)&none, .iov_len = sizeof(none)},
-                           {.iov_base = (void *)p, .iov_len = len}};
-    if (f->vnet)
-        writev_tun(w, f->tunfd0, iov, 2);
-    else
-        writev_tun(w, f->tunfd0, iov + 1, 1);
-}
-
-/* the TUN-bound packets of a receive batch: merged runs of TCP segments
- * when the kernel takes them, else one write each */
-static void tun_flush(struct tb4_worker *w, const struct tb4_fast *f, struct wbuf *b, size_t n)
-{
-    if (!f->vnet || !(f->offload & TUN_F_TSO6)) {
-        for (size_t i = 0; i < n; i++)
-            write_tun(w, f, b->gp[i].p, b->gp[i].len);
-        return;
-    }
-    gso_coalesce_plan(b->gp, n, &b->plan);
-    for (size_t o = 0; o < b->plan.n_out; o++) {
-        struct gso_vnet_hdr h;
-        size_t k = gso_coalesce_build(&b->plan, o, b->gp, &h, b->wiov, GSO_COALESCE_MAX + 1);
-        if (!k)
-            continue; /* cannot happen: the plan holds at most a batch */
-        writev_tun(w, f->tunfd0, b->wiov, (int)k);
-        if (b->plan.count[o] > 1) {
-            cnt_add(w, B4_GRO_PACKETS, 1);
-            cnt_add(w, B4_GRO_SEGMENTS, b->plan.count[o]);
-        }
-    }
-}
 
 static void out_add(struct wbuf *b, size_t *m, const void *p, size_t len,
                     const struct sockaddr_in *to, enum out_kind k)
@@ -138,12 +82,12 @@ static void count_sent(struct tb4_worker *w, const struct wbuf *b, size_t i)
     size_t len = b->outiov[i].iov_len;
     switch ((enum out_kind)b->kind[i]) {
     case OUT_DATA:
-        cnt_add(w, B4_ENCAP_PACKETS, 1);
-        cnt_add(w, B4_ENCAP_BYTES, len);
+        tun_cnt_add(w->cnt, B4_ENCAP_PACKETS, 1);
+        tun_cnt_add(w->cnt, B4_ENCAP_BYTES, len);
         break;
     case OUT_HAIRPIN:
-        cnt_add(w, B4_HAIRPIN_PACKETS, 1);
-        cnt_add(w, B4_HAIRPIN_BYTES, len);
+        tun_cnt_add(w->cnt, B4_HAIRPIN_PACKETS, 1);
+        tun_cnt_add(w->cnt, B4_HAIRPIN_BYTES, len);
         break;
     case OUT_REPLY:
         break; /* counted when decided */
@@ -161,7 +105,7 @@ static void send_batch(struct tb4_worker *w, int fd, struct wbuf *b, size_t m)
             /* the first one was refused (ENOBUFS, EAGAIN on a full queue,
              * ECONNREFUSED from an earlier ICMP on a connected socket):
              * drop it and go on with the rest */
-            cnt_add(w, B4_SEND_ERRORS, 1);
+            tun_cnt_add(w->cnt, B4_SEND_ERRORS, 1);
             done++;
             continue;
         }
@@ -203,7 +147,7 @@ static bool encap_decide(struct tb4_worker *w, const struct tb4_fast *f, const u
     else
         tb4_peer_from_tun(self, p, len, &v);
     if (v.action != TB4_A_UDP) {
-        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
+        tun_cnt_add(w->cnt, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
         return false;
     }
     *named = f->router;
@@ -224,7 +168,7 @@ static void encap_one_vnet(struct tb4_worker *w, const struct tb4_fast *f, struc
     struct gso_info gi;
     enum gso_reject g = gso_parse(b->rd, len, &gi);
     if (g != GSO_OK) {
-        cnt_add(w, B4_GSO_DROP_BASE + (size_t)g, 1);
+        tun_cnt_add(w->cnt, B4_GSO_DROP_BASE + (size_t)g, 1);
         return;
     }
     struct sockaddr_in to;
@@ -237,7 +181,7 @@ static void encap_one_vnet(struct tb4_worker *w, const struct tb4_fast *f, struc
         size_t n;
         g = gso_segment(&gi, first, b->seg[*m], TB4_SLOT, TB4_OUT_SLOTS - *m, b->lens + *m, &n);
         if (g != GSO_OK) {
-            cnt_add(w, B4_GSO_DROP_BASE + (size_t)g, 1);
+            tun_cnt_add(w->cnt, B4_GSO_DROP_BASE + (size_t)g, 1);
             return;
         }
         if (first == 0 && !encap_decide(w, f, b->seg[*m], b->lens[*m], self, &to, &named))
@@ -247,10 +191,10 @@ static void encap_one_vnet(struct tb4_worker *w, const struct tb4_fast *f, struc
         first += n;
     }
     if (gi.gso) {
-        cnt_add(w, B4_GSO_PACKETS, 1);
-        cnt_add(w, B4_GSO_SEGMENTS, gi.segs);
+        tun_cnt_add(w->cnt, B4_GSO_PACKETS, 1);
+        tun_cnt_add(w->cnt, B4_GSO_SEGMENTS, gi.segs);
     } else if (gi.h.flags & GSO_F_NEEDS_CSUM) {
-        cnt_add(w, B4_CSUM_COMPLETED, 1);
+        tun_cnt_add(w->cnt, B4_CSUM_COMPLETED, 1);
     }
 }
 
@@ -298,7 +242,7 @@ static void touch_flush(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
     size_t refused = tb4_touch_apply(&f->peers, b->touch, *nt, tb4_fast_now(f, now));
     pthread_mutex_unlock(&f->mu);
     if (refused)
-        cnt_add(w, B4_PEERS_REFUSED, refused);
+        tun_cnt_add(w->cnt, B4_PEERS_REFUSED, refused);
     *nt = 0;
 }
 
@@ -324,18 +268,18 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
     switch (v.action) {
     case TB4_A_DROP:
     case TB4_A_RA:
-        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_ND_OTHER : v.why), 1);
+        tun_cnt_add(w->cnt, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_ND_OTHER : v.why), 1);
         return;
     case TB4_A_KEEPALIVE:
-        cnt_add(w, B4_KEEPALIVES, 1);
+        tun_cnt_add(w->cnt, B4_KEEPALIVES, 1);
         touch(w, f, b, nt, from, true, TB4_PEER_ACTIVE);
         return;
     case TB4_A_TUN:
         b->gp[(*ng)++] = (struct gso_pkt){.p = p, .len = len};
-        cnt_add(w, B4_DECAP_PACKETS, 1);
-        cnt_add(w, B4_DECAP_BYTES, len);
+        tun_cnt_add(w->cnt, B4_DECAP_PACKETS, 1);
+        tun_cnt_add(w->cnt, B4_DECAP_BYTES, len);
         if (v.local)
-            cnt_add(w, B4_LOCAL_PACKETS, 1);
+            tun_cnt_add(w->cnt, B4_LOCAL_PACKETS, 1);
         break;
     case TB4_A_UDP: {
         struct sockaddr_in to = sin_of(v.ep);
@@ -345,18 +289,18 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
     case TB4_A_REPLY: {
         bool rebind = v.why == TB4_D_REBIND;
         if (rebind)
-            cnt_add(w, B4_DROP_BASE + TB4_D_REBIND, 1);
+            tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_REBIND, 1);
         bool ra = v.reply_type == ND_ROUTER_ADVERT;
         if (ra && !rebind)
-            cnt_add(w, B4_RS_RECEIVED, 1);
+            tun_cnt_add(w->cnt, B4_RS_RECEIVED, 1);
         else if (!ra)
-            cnt_add(w, B4_NS_ANSWERED, 1);
+            tun_cnt_add(w->cnt, B4_NS_ANSWERED, 1);
         bool sent = false;
         if (ra && !tb4_bucket_take(rebind ? &f->ra_rebind : &f->ra_solicit, now)) {
-            cnt_add(w, B4_RA_SUPPRESSED, 1);
+            tun_cnt_add(w->cnt, B4_RA_SUPPRESSED, 1);
         } else if (v.reply_len > 0 && v.reply_len <= TB4_REPLY_MAX) {
             if (ra)
-                cnt_add(w, B4_RA_SENT, 1);
+                tun_cnt_add(w->cnt, B4_RA_SENT, 1);
             out_add(b, m, b->reply[i], v.reply_len, &b->from[i], OUT_REPLY);
             sent = true;
         }
@@ -386,7 +330,7 @@ static void peer_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, s
      * between bind() and connect() came from anyone */
     if (b->from[i].sin_addr.s_addr != f->router_ep.addr.s_addr ||
         ntohs(b->from[i].sin_port) != f->router_ep.port) {
-        cnt_add(w, B4_DROP_BASE + TB4_D_SPOOFED, 1);
+        tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_SPOOFED, 1);
         return;
     }
     struct tb4_verdict v;
@@ -394,19 +338,19 @@ static void peer_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, s
     switch (v.action) {
     case TB4_A_TUN:
         b->gp[(*ng)++] = (struct gso_pkt){.p = p, .len = len};
-        cnt_add(w, B4_DECAP_PACKETS, 1);
-        cnt_add(w, B4_DECAP_BYTES, len);
+        tun_cnt_add(w->cnt, B4_DECAP_PACKETS, 1);
+        tun_cnt_add(w->cnt, B4_DECAP_BYTES, len);
         return;
     case TB4_A_RA: {
         /* the loop configures it; a full pipe means it is far behind and
          * the router will answer the next RS anyway */
         ssize_t r = write(f->rafd, &v.ra, sizeof(v.ra));
         if (r != (ssize_t)sizeof(v.ra))
-            cnt_add(w, B4_DROP_BASE + TB4_D_BAD_RA, 1);
+            tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_BAD_RA, 1);
         return;
     }
     default:
-        cnt_add(w, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_OURS : v.why), 1);
+        tun_cnt_add(w->cnt, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_OURS : v.why), 1);
         return;
     }
 }
@@ -432,12 +376,12 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
     bool have_self = !f->router && self_get(f, &self);
     for (int i = 0; i < n; i++) {
         if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-            cnt_add(w, B4_RX_TRUNCATED, 1);
+            tun_cnt_add(w->cnt, B4_RX_TRUNCATED, 1);
             continue;
         }
         if (b->in[i].msg_hdr.msg_namelen < sizeof(struct sockaddr_in) ||
             b->from[i].sin_family != AF_INET) {
-            cnt_add(w, B4_DROP_BASE + TB4_D_SPOOFED, 1);
+            tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_SPOOFED, 1);
             continue;
         }
         if (f->router)
@@ -445,48 +389,37 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
         else
             peer_one(w, f, b, (size_t)i, have_self ? &self : NULL, &ng);
     }
+    /* merged runs of TCP segments when the kernel takes them */
     if (ng)
-        tun_flush(w, f, b, ng);
+        tun_write_batch(f->tunfd0, f->vnet, f->offload, b->gp, ng, &b->merge, &b->wc);
     if (m)
         send_batch(w, f->udpfd, b, m);
     touch_flush(w, f, b, &nt);
     return n == TB4_BATCH;
 }
 
-struct wctx {
-    struct tb4_worker *w;
-    struct tb4_fast *f;
-};
-
 static void *worker_main(void *arg)
 {
-    struct wctx ctx = *(struct wctx *)arg;
-    free(arg);
-    struct tb4_worker *w = ctx.w;
-    struct tb4_fast *f = ctx.f;
+    struct tb4_worker *w = arg;
+    struct tb4_fast *f = w->f;
     struct wbuf *b = malloc(sizeof(*b));
     if (!b) {
         e6_err("6bed4 worker: out of memory; this direction carries nothing");
         return NULL;
     }
-    while (!atomic_load(&w->stop)) {
-        struct epoll_event ev[2];
-        int n = epoll_wait(w->epfd, ev, 2, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            e6_err("6bed4 worker: epoll_wait: %s", strerror(errno));
-            break;
-        }
-        for (int i = 0; i < n && !atomic_load(&w->stop); i++) {
-            int fd = ev[i].data.fd;
-            if (fd == w->stopfd)
-                break;
+    b->wc = (struct tun_wcount){.cnt = w->cnt,
+                                .errors = B4_TUN_ERRORS,
+                                .gro_packets = B4_GRO_PACKETS,
+                                .gro_segments = B4_GRO_SEGMENTS};
+    int ready[2];
+    int n;
+    while ((n = tun_thread_wait(&w->th, ready, 2, "6bed4 worker")) >= 0) {
+        for (int i = 0; i < n && !tun_thread_stopping(&w->th); i++) {
             if (w->kind == TB4_W_ENCAP)
-                while (encap_batch(w, f, b) && !atomic_load(&w->stop))
+                while (encap_batch(w, f, b) && !tun_thread_stopping(&w->th))
                     ;
             else
-                while (decap_batch(w, f, b) && !atomic_load(&w->stop))
+                while (decap_batch(w, f, b) && !tun_thread_stopping(&w->th))
                     ;
         }
     }
@@ -494,65 +427,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int ep_add(int epfd, int fd)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
 int tb4_worker_start(struct tb4_worker *w, struct tb4_fast *f, char *err, size_t errlen)
 {
-    int r;
-    w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w->epfd < 0 || w->stopfd < 0) {
-        r = -errno;
-        snprintf(err, errlen, "6bed4 worker: %s", strerror(-r));
-        goto fail;
-    }
-    if ((r = ep_add(w->epfd, w->stopfd)) < 0 ||
-        (r = ep_add(w->epfd, w->kind == TB4_W_ENCAP ? w->tunfd : f->udpfd)) < 0) {
-        snprintf(err, errlen, "6bed4 worker epoll: %s", strerror(-r));
-        goto fail;
-    }
-    struct wctx *ctx = malloc(sizeof(*ctx));
-    if (!ctx) {
-        r = -ENOMEM;
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    *ctx = (struct wctx){.w = w, .f = f};
-    atomic_store(&w->stop, false);
-    r = -pthread_create(&w->thread, NULL, worker_main, ctx);
-    if (r < 0) {
-        free(ctx);
-        snprintf(err, errlen, "cannot start a 6bed4 worker thread: %s", strerror(-r));
-        goto fail;
-    }
-    w->running = true;
-    return 0;
-fail:
-    if (w->epfd >= 0)
-        close(w->epfd);
-    if (w->stopfd >= 0)
-        close(w->stopfd);
-    w->epfd = w->stopfd = -1;
-    return r;
+    int fd = w->kind == TB4_W_ENCAP ? w->tunfd : f->udpfd;
+    w->f = f;
+    return tun_thread_start(&w->th, &fd, 1, worker_main, w, "6bed4 worker", err, errlen);
 }
 
 void tb4_worker_stop(struct tb4_worker *w)
 {
-    if (w->running) {
-        atomic_store(&w->stop, true);
-        uint64_t one = 1;
-        ssize_t n = write(w->stopfd, &one, sizeof(one));
-        (void)n;
-        pthread_join(w->thread, NULL);
-        w->running = false;
-    }
-    if (w->epfd >= 0)
-        close(w->epfd);
-    if (w->stopfd >= 0)
-        close(w->stopfd);
-    w->epfd = w->stopfd = -1;
+    tun_thread_stop(&w->th);
 }

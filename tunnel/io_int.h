@@ -29,6 +29,7 @@
 #include "conf/conf.h"
 #include "tunnel/gso.h"
 #include "tunnel/sixin4.h"
+#include "tunnel/worker.h"
 
 /* TUN queues per tunnel, each read by its own encap worker */
 #define TUN_MAX_QUEUES 8
@@ -103,16 +104,15 @@ enum tun_worker_kind {
 
 struct tun_tunnel;
 
+struct tun_tunnel_fast;
+
 struct tun_worker {
     struct tun_tunnel *t;
     enum tun_worker_kind kind;
     int tunfd; /* its TUN queue (decap: the queue it writes into) */
-    int epfd;
-    int stopfd; /* eventfd */
-    pthread_t thread;
-    bool running;
-    _Atomic bool stop;
-    _Atomic uint64_t seq; /* odd while a batch holds a snapshot */
+    struct tun_thread th;
+    struct tun_tunnel_fast *f; /* set by tun_worker_start */
+    _Atomic uint64_t seq;      /* odd while a batch holds a snapshot */
     e6_counter_block cnt;
     uint64_t base[TC__COUNT]; /* block values when it was taken (blocks are reused) */
     int block_slot;           /* in the service's pool */

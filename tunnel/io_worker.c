@@ -12,10 +12,10 @@
  * tunnel/gso.h) the encap worker reads TCP super-packets of up to 64 KiB,
  * cuts them into segments straight into the sendmmsg batch and finishes
  * the checksums the kernel left; the decap worker merges the TCP runs of
- * a receive batch into super-packets, one write each. Each has
- * its own epoll and an eventfd that stops it; each counts into its own
- * block. No lock on the packet path: the snapshot protocol is in
- * io_int.h.
+ * a receive batch into super-packets, one write each (tunnel/worker
+ * writes them). Each has its own epoll and an eventfd that stops it
+ * (tunnel/worker's struct tun_thread); each counts into its own block. No lock on the packet path:
+ * the snapshot protocol is in io_int.h.
  */
 #include "config.h"
 
@@ -26,14 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/if_tun.h>
 #include <sys/uio.h>
 
 #include "common/log.h"
@@ -56,18 +53,13 @@ struct wbuf {
     const struct tun_client *who[TUN_OUT_SLOTS];
     /* decap: what goes into the TUN */
     struct gso_pkt gp[TUN_BATCH];
-    struct gso_plan plan;
-    struct iovec wiov[GSO_COALESCE_MAX + 1];
+    struct tun_merge merge;
     uint8_t ptb[1280];
+    /* where the TUN writes count */
+    struct tun_wcount wc;
 };
 _Static_assert(TUN_BATCH <= GSO_COALESCE_MAX, "a receive batch fits one coalescing plan");
 _Static_assert(TUN_BATCH <= TUN_OUT_SLOTS, "the message arrays hold a receive batch");
-
-static inline void cnt_add(struct tun_worker *w, size_t idx, uint64_t n)
-{
-    if (w->cnt.v)
-        e6_count_add(w->cnt, idx, n);
-}
 
 static inline void cstat_add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -81,26 +73,10 @@ static struct tun_cstat *cstat_of(const struct tun_snap *s, const struct tun_cli
     return s->cs[c->index];
 }
 
-static void writev_tun(struct tun_worker *w, const struct iovec *iov, int n)
-{
-    for (;;) {
-        ssize_t r = writev(w->tunfd, iov, n);
-        if (r >= 0)
-            return;
-        if (errno == EINTR)
-            continue;
-        cnt_add(w, TC_TUN_ERRORS, 1);
-        return;
-    }
-}
-
 /* one whole packet, behind an all-zero virtio header */
-static void write_tun(struct tun_worker *w, const uint8_t *p, size_t len)
+static void write_tun(struct tun_worker *w, struct wbuf *b, const uint8_t *p, size_t len)
 {
-    static const struct gso_vnet_hdr none;
-    struct iovec iov[2] = {{.iov_base = (void *)&none, .iov_len = sizeof(none)},
-                           {.iov_base = (void *)p, .iov_len = len}};
-    writev_tun(w, iov, 2);
+    tun_write_pkt(w->tunfd, true, p, len, &b->wc);
 }
 
 static const struct in6_addr *ptb_source(const struct tun_snap *s, const struct tun_client *c)
@@ -142,16 +118,16 @@ static void pmtu_exceeded(struct tun_worker *w, struct wbuf *b, const struct tun
     size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, c), b->iov[i].iov_base,
                              b->iov[i].iov_len, mtu);
     if (n) {
-        write_tun(w, b->ptb, n);
-        cnt_add(w, TC_PTB_SENT, 1);
+        write_tun(w, b, b->ptb, n);
+        tun_cnt_add(w->cnt, TC_PTB_SENT, 1);
     }
 }
 
 static void count_sent(struct tun_worker *w, struct wbuf *b, const struct tun_snap *s, size_t i)
 {
     size_t len = b->iov[i].iov_len;
-    cnt_add(w, TC_ENCAP_PACKETS, 1);
-    cnt_add(w, TC_ENCAP_BYTES, len);
+    tun_cnt_add(w->cnt, TC_ENCAP_PACKETS, 1);
+    tun_cnt_add(w->cnt, TC_ENCAP_BYTES, len);
     struct tun_cstat *cs = cstat_of(s, b->who[i]);
     if (cs) {
         cstat_add(&cs->pkts_out, 1);
@@ -174,12 +150,12 @@ static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct w
             /* an IPv6 link must carry 1280 bytes: those go with DF clear */
             if (e == EMSGSIZE && f->fragfd >= 0 && b->iov[done].iov_len <= 1280 &&
                 sendmsg(f->fragfd, &b->msg[done].msg_hdr, MSG_DONTWAIT) >= 0) {
-                cnt_add(w, TC_SENT_FRAGMENTABLE, 1);
+                tun_cnt_add(w->cnt, TC_SENT_FRAGMENTABLE, 1);
                 count_sent(w, b, s, done);
                 done++;
                 continue;
             }
-            cnt_add(w, TC_SEND_ERRORS, 1);
+            tun_cnt_add(w->cnt, TC_SEND_ERRORS, 1);
             struct tun_cstat *cs = cstat_of(s, b->who[done]);
             if (cs)
                 cstat_add(&cs->drops_out, 1);
@@ -212,7 +188,7 @@ static void queue_seg(struct wbuf *b, size_t m, const struct tun_client *who)
 static void encap_drop(struct tun_worker *w, struct wbuf *b, const struct tun_snap *s,
                        enum tun_drop d, const struct tun_client *who, const uint8_t *p, size_t len)
 {
-    cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
+    tun_cnt_add(w->cnt, TC_DROP_BASE + (size_t)d, 1);
     if (d != TUN_D_TOO_BIG || !who)
         return;
     struct tun_cstat *cs = cstat_of(s, who);
@@ -220,8 +196,8 @@ static void encap_drop(struct tun_worker *w, struct wbuf *b, const struct tun_sn
         cstat_add(&cs->drops_out, 1);
     size_t n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, who), p, len, who->mtu);
     if (n) {
-        write_tun(w, b->ptb, n);
-        cnt_add(w, TC_PTB_SENT, 1);
+        write_tun(w, b, b->ptb, n);
+        tun_cnt_add(w->cnt, TC_PTB_SENT, 1);
     }
 }
 
@@ -237,7 +213,7 @@ static void encap_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wb
     struct gso_info gi;
     enum gso_reject g = gso_parse(b->rd, len, &gi);
     if (g != GSO_OK) {
-        cnt_add(w, TC_GSO_DROP_BASE + (size_t)g, 1);
+        tun_cnt_add(w->cnt, TC_GSO_DROP_BASE + (size_t)g, 1);
         return;
     }
     const struct tun_client *who = NULL;
@@ -249,7 +225,7 @@ static void encap_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wb
             return;
         }
     } else if (!s) {
-        cnt_add(w, TC_DROP_BASE + TUN_D_NO_CLIENT, 1);
+        tun_cnt_add(w->cnt, TC_DROP_BASE + TUN_D_NO_CLIENT, 1);
         return;
     }
     for (size_t first = 0; first < gi.segs;) {
@@ -260,7 +236,7 @@ static void encap_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wb
         size_t n;
         g = gso_segment(&gi, first, b->out[*m], TUN_OUT_SLOT, TUN_OUT_SLOTS - *m, b->lens + *m, &n);
         if (g != GSO_OK) {
-            cnt_add(w, TC_GSO_DROP_BASE + (size_t)g, 1);
+            tun_cnt_add(w->cnt, TC_GSO_DROP_BASE + (size_t)g, 1);
             return;
         }
         if (gi.gso && first == 0) {
@@ -276,10 +252,10 @@ static void encap_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wb
         first += n;
     }
     if (gi.gso) {
-        cnt_add(w, TC_GSO_PACKETS, 1);
-        cnt_add(w, TC_GSO_SEGMENTS, gi.segs);
+        tun_cnt_add(w->cnt, TC_GSO_PACKETS, 1);
+        tun_cnt_add(w->cnt, TC_GSO_SEGMENTS, gi.segs);
     } else if (gi.h.flags & GSO_F_NEEDS_CSUM) {
-        cnt_add(w, TC_CSUM_COMPLETED, 1);
+        tun_cnt_add(w->cnt, TC_CSUM_COMPLETED, 1);
     }
 }
 
@@ -310,33 +286,10 @@ static bool encap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
 static void count_decap_drop(struct tun_worker *w, const struct tun_snap *s, enum tun_drop d,
                              const struct tun_client *who)
 {
-    cnt_add(w, TC_DROP_BASE + (size_t)d, 1);
+    tun_cnt_add(w->cnt, TC_DROP_BASE + (size_t)d, 1);
     struct tun_cstat *cs = cstat_of(s, who);
     if (cs)
         cstat_add(&cs->drops_in, 1);
-}
-
-/* the inner packets of a receive batch into the TUN: merged runs of TCP
- * segments when the kernel takes them, else one write each */
-static void decap_write(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b, size_t n)
-{
-    if (!(f->offload & TUN_F_TSO6)) {
-        for (size_t i = 0; i < n; i++)
-            write_tun(w, b->gp[i].p, b->gp[i].len);
-        return;
-    }
-    gso_coalesce_plan(b->gp, n, &b->plan);
-    for (size_t o = 0; o < b->plan.n_out; o++) {
-        struct gso_vnet_hdr h;
-        size_t k = gso_coalesce_build(&b->plan, o, b->gp, &h, b->wiov, GSO_COALESCE_MAX + 1);
-        if (!k)
-            continue; /* cannot happen: the plan holds at most a batch */
-        writev_tun(w, b->wiov, (int)k);
-        if (b->plan.count[o] > 1) {
-            cnt_add(w, TC_GRO_PACKETS, 1);
-            cnt_add(w, TC_GRO_SEGMENTS, b->plan.count[o]);
-        }
-    }
 }
 
 static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b)
@@ -358,11 +311,11 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
         const uint8_t *p = b->pkt[i];
         size_t len = b->msg[i].msg_len;
         if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-            cnt_add(w, TC_RX_TRUNCATED, 1);
+            tun_cnt_add(w->cnt, TC_RX_TRUNCATED, 1);
             continue;
         }
         if (!s) {
-            cnt_add(w, TC_DROP_BASE + TUN_D_UNKNOWN_REMOTE, 1);
+            tun_cnt_add(w->cnt, TC_DROP_BASE + TUN_D_UNKNOWN_REMOTE, 1);
             continue;
         }
         const uint8_t *inner;
@@ -375,16 +328,17 @@ static bool decap_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct 
         }
         /* inner points into b->pkt[i], ours to rewrite */
         b->gp[good++] = (struct gso_pkt){.p = b->pkt[i] + (inner - p), .len = inner_len};
-        cnt_add(w, TC_DECAP_PACKETS, 1);
-        cnt_add(w, TC_DECAP_BYTES, inner_len);
+        tun_cnt_add(w->cnt, TC_DECAP_PACKETS, 1);
+        tun_cnt_add(w->cnt, TC_DECAP_BYTES, inner_len);
         struct tun_cstat *cs = cstat_of(s, who);
         if (cs) {
             cstat_add(&cs->pkts_in, 1);
             cstat_add(&cs->bytes_in, inner_len);
         }
     }
+    /* merged runs of TCP segments when the kernel takes them */
     if (good)
-        decap_write(w, f, b, good);
+        tun_write_batch(w->tunfd, true, f->offload, b->gp, good, &b->merge, &b->wc);
     atomic_fetch_add(&w->seq, 1);
     return n == TUN_BATCH;
 }
@@ -417,52 +371,41 @@ static bool icmp_one(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbu
             n = tun_icmp6_ptb(b->ptb, sizeof(b->ptb), ptb_source(s, c), fn.inner, fn.inner_len,
                               fn.mtu);
         if (n) {
-            write_tun(w, b->ptb, n);
-            cnt_add(w, TC_PTB_RELAYED, 1);
+            write_tun(w, b, b->ptb, n);
+            tun_cnt_add(w->cnt, TC_PTB_RELAYED, 1);
         } else {
-            cnt_add(w, TC_ICMP4_IGNORED, 1);
+            tun_cnt_add(w->cnt, TC_ICMP4_IGNORED, 1);
         }
     } else if (is_frag_needed(b->pkt[0], (size_t)r))
-        cnt_add(w, TC_ICMP4_IGNORED, 1); /* about someone else's packet */
+        tun_cnt_add(w->cnt, TC_ICMP4_IGNORED, 1); /* about someone else's packet */
     /* any other ICMPv4 on this socket is not ours to count */
     atomic_fetch_add(&w->seq, 1);
     return true;
 }
 
-struct wctx {
-    struct tun_worker *w;
-    struct tun_tunnel_fast *f;
-};
-
 static void *worker_main(void *arg)
 {
-    struct wctx ctx = *(struct wctx *)arg;
-    free(arg);
-    struct tun_worker *w = ctx.w;
-    struct tun_tunnel_fast *f = ctx.f;
+    struct tun_worker *w = arg;
+    struct tun_tunnel_fast *f = w->f;
     struct wbuf *b = malloc(sizeof(*b));
     if (!b) {
         e6_err("tunnel worker: out of memory; this direction carries nothing");
         return NULL;
     }
-    while (!atomic_load(&w->stop)) {
-        struct epoll_event ev[4];
-        int n = epoll_wait(w->epfd, ev, 4, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            e6_err("tunnel worker: epoll_wait: %s", strerror(errno));
-            break;
-        }
-        for (int i = 0; i < n && !atomic_load(&w->stop); i++) {
-            int fd = ev[i].data.fd;
-            if (fd == w->stopfd)
-                break;
+    b->wc = (struct tun_wcount){.cnt = w->cnt,
+                                .errors = TC_TUN_ERRORS,
+                                .gro_packets = TC_GRO_PACKETS,
+                                .gro_segments = TC_GRO_SEGMENTS};
+    int ready[4];
+    int n;
+    while ((n = tun_thread_wait(&w->th, ready, 4, "tunnel worker")) >= 0) {
+        for (int i = 0; i < n && !tun_thread_stopping(&w->th); i++) {
+            int fd = ready[i];
             if (w->kind == TUN_W_ENCAP && fd == w->tunfd) {
-                while (encap_batch(w, f, b) && !atomic_load(&w->stop))
+                while (encap_batch(w, f, b) && !tun_thread_stopping(&w->th))
                     ;
             } else if (fd == f->rawfd) {
-                while (decap_batch(w, f, b) && !atomic_load(&w->stop))
+                while (decap_batch(w, f, b) && !tun_thread_stopping(&w->th))
                     ;
             } else if (fd == f->icmpfd) {
                 for (int k = 0; k < TUN_BATCH && icmp_one(w, f, b); k++)
@@ -474,77 +417,32 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int ep_add(int epfd, int fd)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
 int tun_worker_start(struct tun_worker *w, struct tun_tunnel_fast *f, char *err, size_t errlen)
 {
-    int r;
-    w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w->epfd < 0 || w->stopfd < 0) {
-        r = -errno;
-        snprintf(err, errlen, "worker: %s", strerror(-r));
-        goto fail;
+    int fds[2];
+    size_t n = 0;
+    if (w->kind == TUN_W_ENCAP) {
+        fds[n++] = w->tunfd;
+    } else {
+        fds[n++] = f->rawfd;
+        if (f->icmpfd >= 0)
+            fds[n++] = f->icmpfd;
     }
-    if ((r = ep_add(w->epfd, w->stopfd)) < 0 ||
-        (w->kind == TUN_W_ENCAP && (r = ep_add(w->epfd, w->tunfd)) < 0) ||
-        (w->kind == TUN_W_DECAP && (r = ep_add(w->epfd, f->rawfd)) < 0) ||
-        (w->kind == TUN_W_DECAP && f->icmpfd >= 0 && (r = ep_add(w->epfd, f->icmpfd)) < 0)) {
-        snprintf(err, errlen, "worker epoll: %s", strerror(-r));
-        goto fail;
-    }
-    struct wctx *ctx = malloc(sizeof(*ctx));
-    if (!ctx) {
-        r = -ENOMEM;
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    *ctx = (struct wctx){.w = w, .f = f};
-    atomic_store(&w->stop, false);
+    w->f = f;
     atomic_store(&w->seq, 0);
-    r = -pthread_create(&w->thread, NULL, worker_main, ctx);
-    if (r < 0) {
-        free(ctx);
-        snprintf(err, errlen, "cannot start a worker thread: %s", strerror(-r));
-        goto fail;
-    }
-    w->running = true;
-    return 0;
-fail:
-    if (w->epfd >= 0)
-        close(w->epfd);
-    if (w->stopfd >= 0)
-        close(w->stopfd);
-    w->epfd = w->stopfd = -1;
-    return r;
+    return tun_thread_start(&w->th, fds, n, worker_main, w, "tunnel worker", err, errlen);
 }
 
 void tun_worker_stop(struct tun_worker *w)
 {
-    if (w->running) {
-        atomic_store(&w->stop, true);
-        uint64_t one = 1;
-        ssize_t n = write(w->stopfd, &one, sizeof(one));
-        (void)n;
-        pthread_join(w->thread, NULL);
-        w->running = false;
-    }
-    if (w->epfd >= 0)
-        close(w->epfd);
-    if (w->stopfd >= 0)
-        close(w->stopfd);
-    w->epfd = w->stopfd = -1;
+    tun_thread_stop(&w->th);
 }
 
 void tun_snap_synchronize(struct tun_worker *const *ws, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct tun_worker *w = ws[i];
-        if (!w || !w->running)
+        if (!w || !w->th.running)
             continue;
         uint64_t s = atomic_load(&w->seq);
         if (!(s & 1))

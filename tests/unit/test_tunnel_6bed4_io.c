@@ -583,8 +583,8 @@ static void test_peer_workers(void **state)
     f.have_self = true;
     f.self = self;
 
-    struct tb4_worker enc = {.kind = TB4_W_ENCAP, .tunfd = tun[0], .epfd = -1, .stopfd = -1};
-    struct tb4_worker dec = {.kind = TB4_W_DECAP, .tunfd = -1, .epfd = -1, .stopfd = -1};
+    struct tb4_worker enc = {.kind = TB4_W_ENCAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
+    struct tb4_worker dec = {.kind = TB4_W_DECAP, .tunfd = -1, .th = TUN_THREAD_INIT};
     enc.cnt = e6_counters_block(set);
     dec.cnt = e6_counters_block(set);
     char err[128];

@@ -259,12 +259,12 @@ static void *finish_batch(void *arg)
 static void test_synchronize(void **state)
 {
     (void)state;
-    struct fake f = {.w = {.running = true}};
+    struct fake f = {.w = {.th.running = true}};
     atomic_store(&f.w.seq, 4); /* between batches: no wait */
     struct tun_worker *ws[3] = {&f.w, NULL, NULL};
     tun_snap_synchronize(ws, 3);
 
-    struct tun_worker idle = {.running = false};
+    struct tun_worker idle = {.th.running = false};
     atomic_store(&idle.seq, 7); /* not running: ignored whatever its number */
     ws[1] = &idle;
     tun_snap_synchronize(ws, 2);
@@ -485,7 +485,7 @@ static void test_decap_worker(void **state)
     atomic_init(&f.snap, snap_of(&t, cs, 1));
     struct e6_counters *set = e6_counters_new(NULL, "tunnel", tun_counter_names, TC__COUNT);
     assert_non_null(set);
-    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .epfd = -1, .stopfd = -1};
+    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
     w.cnt = e6_counters_block(set);
     char err[128];
     assert_int_equal(tun_worker_start(&w, &f, err, sizeof(err)), 0);
@@ -521,7 +521,7 @@ static void test_decap_worker(void **state)
     assert_int_equal(read_within(tun[1], got, sizeof(got)), -1);
 
     tun_worker_stop(&w);
-    assert_false(w.running);
+    assert_false(w.th.running);
     assert_int_equal(e6_counters_get(set, TC_DECAP_PACKETS), 2);
     assert_int_equal(e6_counters_get(set, TC_DECAP_BYTES), 2 * 48);
     assert_int_equal(e6_counters_get(set, TC_DROP_BASE + TUN_D_UNKNOWN_REMOTE), 2);
@@ -617,7 +617,7 @@ static void test_decap_worker_coalesce(void **state)
     atomic_init(&f.snap, snap_of(&t, cs, 1));
     struct e6_counters *set = e6_counters_new(NULL, "tunnel", tun_counter_names, TC__COUNT);
     assert_non_null(set);
-    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .epfd = -1, .stopfd = -1};
+    struct tun_worker w = {.kind = TUN_W_DECAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
     w.cnt = e6_counters_block(set);
 
     /* queued before the worker starts: one receive batch */
