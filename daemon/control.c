@@ -304,9 +304,17 @@ static bool cmd_reload(struct ctl_server *s, const char *arg, const char *arg2,
         e6_notice("reload requested through the control socket (uid %u)", (unsigned)peer);
     else
         e6_notice("reload requested through the control socket");
-    if (d6_reload(s->d, body)) {
+    switch (d6_reload(s->d, body)) {
+    case D6_RELOAD_OK:
         e6_strbuf_printf(body, "reloaded %s\n", s->d->conf_path);
         return true;
+    case D6_RELOAD_PARTIAL:
+        snprintf(why, whylen,
+                 "reloaded %s, but not all of it could be applied; the rest is in force:",
+                 s->d->conf_path);
+        return false;
+    case D6_RELOAD_REFUSED:
+        break;
     }
     snprintf(why, whylen, "reload failed: keeping the running configuration");
     return false;

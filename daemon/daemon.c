@@ -61,7 +61,7 @@ static bool same_str(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
+enum d6_reload_result d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
 {
     struct e6_strbuf lines = E6_STRBUF_INIT;
     lines.max = 64 * 1024;
@@ -73,7 +73,7 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
         e6_notice("not reloading %s: shutting down", d->conf_path);
         if (errors)
             e6_strbuf_puts(errors, "edge6d is shutting down\n");
-        return false;
+        return D6_RELOAD_REFUSED;
     }
     e6_info("reloading %s", d->conf_path);
     struct conf *nc = conf_load(d->conf_path, reload_report, &rep);
@@ -88,7 +88,7 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
         d->last_reload_error_at = time(NULL);
         if (errors)
             e6_strbuf_append(errors, e6_strbuf_str(&lines), lines.len);
-        return false;
+        return D6_RELOAD_REFUSED;
     }
     e6_strbuf_free(&lines);
 
@@ -111,7 +111,9 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
     struct conf *old = d->conf;
     d->conf = nc;
     d->loaded_at = time(NULL);
-    size_t failed = d6_modules_reconcile(&d->modules, old, nc);
+    struct e6_strbuf whys = E6_STRBUF_INIT;
+    whys.max = 64 * 1024;
+    size_t failed = d6_modules_reconcile(&d->modules, old, nc, &whys);
     enum e6_log_level was = e6_log_get_level();
     if (!d->log_pinned && nc->global.log_level != was) {
         /* said at whichever of the two levels is more verbose */
@@ -126,13 +128,21 @@ bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors)
     e6_count(d->cnt, D6_RELOADS_OK);
     e6_strbuf_free(&d->last_reload_error);
     d->last_reload_error_at = 0;
-    if (failed)
+    if (failed) {
         e6_warn("configuration reloaded from %s; %zu module(s) could not apply it fully",
                 d->conf_path, failed);
-    else
+        if (errors)
+            e6_strbuf_append(errors, e6_strbuf_str(&whys), whys.len);
+        /* status shows it until a reload applies cleanly */
+        d->last_reload_error = whys;
+        d->last_reload_error_at = time(NULL);
+    } else {
+        e6_strbuf_free(&whys);
         e6_notice("configuration reloaded from %s", d->conf_path);
-    sd_notifyf(0, "READY=1\nSTATUS=running, configuration reloaded from %s", d->conf_path);
-    return true;
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=running, configuration reloaded from %s%s", d->conf_path,
+               failed ? " (not applied fully: see the log)" : "");
+    return failed ? D6_RELOAD_PARTIAL : D6_RELOAD_OK;
 }
 
 /* "3d 04:05:06" */

@@ -80,13 +80,21 @@ struct d6_daemon {
     time_t last_reload_error_at;
 };
 
+enum d6_reload_result {
+    D6_RELOAD_OK,      /* the new configuration is in force */
+    D6_RELOAD_PARTIAL, /* in force, but a module could not apply all of it */
+    D6_RELOAD_REFUSED, /* the file has errors: the running configuration stays */
+};
+
 /*
- * Re-read d->conf_path. On success swaps the config in, reconciles the
- * modules and returns true. On failure keeps the running config, logs every
- * error line, appends them (newline-terminated) to errors when non-NULL and
- * returns false.
+ * Re-read d->conf_path. A valid file is swapped in and the modules
+ * reconciled: OK, or PARTIAL when a module failed (what it could not do
+ * is logged, appended to errors and kept as the last reload error for
+ * `status`). An invalid one keeps the running config, logs every error
+ * line, appends them (newline-terminated) to errors: REFUSED. errors may
+ * be NULL.
  */
-bool d6_reload(struct d6_daemon *d, struct e6_strbuf *errors);
+enum d6_reload_result d6_reload(struct d6_daemon *d, struct e6_strbuf *errors);
 
 /* p made absolute against d->cwd; malloc'd, NULL when out of memory. */
 char *d6_abspath(const struct d6_daemon *d, const char *p);

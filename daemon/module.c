@@ -39,7 +39,8 @@ int d6_modules_start(struct d6_modules *ms, const struct conf *c, char *err, siz
     return 0;
 }
 
-size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const struct conf *new_)
+size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const struct conf *new_,
+                            struct e6_strbuf *whys)
 {
     size_t failed = 0;
     for (size_t i = 0; i < ms->n; i++) {
@@ -50,6 +51,9 @@ size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const
         int rc = m->ops->reconcile(m->self, old, new_, why, sizeof(why));
         if (rc < 0) {
             e6_err("module %s: reconcile failed: %s", m->ops->name, why[0] ? why : strerror(-rc));
+            if (whys)
+                e6_strbuf_printf(whys, "module %s: %s\n", m->ops->name,
+                                 why[0] ? why : strerror(-rc));
             failed++;
         }
     }

@@ -82,8 +82,13 @@ int d6_modules_add(struct d6_modules *ms, const struct d6_module_ops *ops, void 
  * module's error.
  */
 int d6_modules_start(struct d6_modules *ms, const struct conf *c, char *err, size_t errlen);
-/* Reconcile every started module; failures are logged. Returns how many failed. */
-size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const struct conf *new_);
+/*
+ * Reconcile every started module; failures are logged and, when why is
+ * non-NULL, appended to it as "module NAME: reason" lines. Returns how
+ * many failed.
+ */
+size_t d6_modules_reconcile(struct d6_modules *ms, const struct conf *old, const struct conf *new_,
+                            struct e6_strbuf *why);
 /* Stop started modules in reverse order. */
 void d6_modules_stop(struct d6_modules *ms, bool goodbye);
 /* true when every module's done() is (modules without one always are) */

@@ -257,14 +257,18 @@ static void test_reconcile(void **state)
     d6_modules_add(&ms, &ops_b, &b);
     d6_modules_add(&ms, &ops_c, &c);
     /* not started: nothing reconciles */
-    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &dummy_conf), 0);
+    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &dummy_conf, NULL), 0);
     assert_string_equal(journal, "");
 
     assert_int_equal(d6_modules_start(&ms, &dummy_conf, err, sizeof(err)), 0);
     journal[0] = '\0';
     /* one failure is counted and does not stop the others */
-    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &dummy_conf), 1);
+    struct e6_strbuf whys = E6_STRBUF_INIT;
+    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &dummy_conf, &whys), 1);
     assert_string_equal(journal, "reconcile:a reconcile:b reconcile:c");
+    /* what failed, for the reload's answer and status */
+    assert_string_equal(e6_strbuf_str(&whys), "module b: cannot\n");
+    e6_strbuf_free(&whys);
 
     journal[0] = '\0';
     d6_modules_free(&ms); /* stops (no goodbye) what still runs, then frees */
@@ -372,7 +376,7 @@ static void test_6bed4_module(void **state)
     assert_int_equal(d6_modules_add(&ms, &d6_sixbed4_module_ops, FAKE_TB4), 0);
     assert_int_equal(d6_modules_start(&ms, &dummy_conf, err, sizeof(err)), 0);
     assert_ptr_equal(seen_new, &dummy_conf);
-    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &other), 0);
+    assert_int_equal(d6_modules_reconcile(&ms, &dummy_conf, &other, NULL), 0);
     assert_ptr_equal(seen_old, &dummy_conf);
     assert_ptr_equal(seen_new, &other);
 
