@@ -592,21 +592,8 @@ static int route_install(struct tun_tunnel *t, struct tun_route_want *w)
     struct e6_nl_route_spec r = {
         .dst = w->dst, .ifindex = t->ifindex, .metric = w->metric, .protocol = TUN_RTPROT};
     char p[INET6_ADDRSTRLEN + 8];
-    if (w->dst.len == 0) {
-        /* never replace someone else's default route: add beside it */
-        int e = e6_nl_route_add(t->s->env.nl, &r, false);
-        if (e == -EEXIST) {
-            r.metric = TUN_DEFAULT_METRIC_BACKUP;
-            e = e6_nl_route_add(t->s->env.nl, &r, false);
-            if (e == 0)
-                e6_warn("tunnel %s: a default route with metric %u already exists; the "
-                        "tunnel's default route got metric %u and is used only without it",
-                        t->name, TUN_DEFAULT_METRIC, TUN_DEFAULT_METRIC_BACKUP);
-        }
-        if (e == 0)
-            w->metric = r.metric;
-        return e;
-    }
+    if (w->dst.len == 0)
+        return tun_dev_default_route_add(t->s->env.nl, t->name, t->ifindex, TUN_RTPROT, &w->metric);
     int e = e6_nl_route_add(t->s->env.nl, &r, true);
     if (e == 0)
         e6_info("tunnel %s: route %s dev %s proto %d", t->name,
@@ -932,18 +919,8 @@ static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t err
     if (r < 0)
         return r;
     t->n_queues = queues;
-    int refused;
     t->fast.offload =
-        tun_dev_offload_negotiate(t->tunfd[0], t->offload_why, sizeof(t->offload_why), &refused);
-    if (!t->fast.offload && !refused)
-        e6_notice("tunnel %s: TUN offloads %s", t->name, t->offload_why);
-    else if (!t->fast.offload)
-        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about one "
-                "system call per packet",
-                t->name, strerror(refused));
-    else if (refused)
-        e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, t->offload_why,
-                strerror(refused));
+        tun_dev_offload_setup(t->tunfd[0], t->name, t->offload_why, sizeof(t->offload_why));
     return 0;
 }
 

@@ -505,22 +505,8 @@ static int route_add(struct tb4_tunnel *t, const struct e6_prefix *dst, uint32_t
 {
     struct e6_nl_route_spec r = {
         .dst = *dst, .ifindex = t->ifindex, .protocol = TUN_RTPROT, .metric = 0};
-    if (dst->len == 0) {
-        /* never replace someone else's default route: add beside it (as 6in4 does) */
-        r.metric = TUN_DEFAULT_METRIC;
-        int e = e6_nl_route_add(t->s->env.nl, &r, false);
-        if (e == -EEXIST) {
-            r.metric = TUN_DEFAULT_METRIC_BACKUP;
-            e = e6_nl_route_add(t->s->env.nl, &r, false);
-            if (e == 0)
-                e6_warn("tunnel %s: a default route with metric %u already exists; the "
-                        "tunnel's default route got metric %u and is used only without it",
-                        t->name, TUN_DEFAULT_METRIC, TUN_DEFAULT_METRIC_BACKUP);
-        }
-        if (e == 0)
-            *metric = r.metric;
-        return e;
-    }
+    if (dst->len == 0)
+        return tun_dev_default_route_add(t->s->env.nl, t->name, t->ifindex, TUN_RTPROT, metric);
     int e = e6_nl_route_add(t->s->env.nl, &r, true);
     if (e == 0)
         *metric = 0;
@@ -934,25 +920,15 @@ static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct, struc
     /* with a virtio_net_hdr on every packet the kernel may hand the encap
      * workers TCP super-packets (cut once, here, into the sendmmsg batch)
      * and take merged runs of segments from the decap worker: the system
-     * calls shrink by the segment count (tun_dev_offload_negotiate) */
+     * calls shrink by the segment count (tun_dev_offload_setup) */
     const struct tun_dev_opts o = {.queues = router ? s->queues : 1, .vnet_hdr = true};
     if ((r = tun_dev_open(&s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen)) < 0)
         goto fail;
     t->n_queues = o.queues;
     f->tunfd0 = t->tunfd[0];
     f->vnet = true;
-    int refused;
     f->offload =
-        tun_dev_offload_negotiate(t->tunfd[0], t->offload_why, sizeof(t->offload_why), &refused);
-    if (!f->offload && refused)
-        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about "
-                "one system call per packet",
-                t->name, strerror(refused));
-    else if (refused)
-        e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", t->name, t->offload_why,
-                strerror(refused));
-    else if (!f->offload)
-        e6_notice("tunnel %s: TUN offloads %s", t->name, t->offload_why);
+        tun_dev_offload_setup(t->tunfd[0], t->name, t->offload_why, sizeof(t->offload_why));
     if ((r = open_udp(t, err, errlen)) < 0)
         goto fail;
     if (!tun_dev_set_txqlen(t->name, TB4_TXQUEUELEN))

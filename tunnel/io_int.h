@@ -29,6 +29,7 @@
 #include "conf/conf.h"
 #include "tunnel/gso.h"
 #include "tunnel/sixin4.h"
+#include "tunnel/tun_dev.h"
 #include "tunnel/worker.h"
 
 /* TUN queues per tunnel, each read by its own encap worker */
@@ -151,11 +152,6 @@ struct tun_route_want {
     struct e6_prefix dst;
     uint32_t metric;
 };
-
-/* metric of a client's default route ::/0 dev TUN: the kernel's default */
-#define TUN_DEFAULT_METRIC 1024
-/* when another ::/0 already holds that metric: ours waits behind it */
-#define TUN_DEFAULT_METRIC_BACKUP 4096
 
 /*
  * The addresses and routes a 6in4 section wants on its TUN (server: each

@@ -1,5 +1,6 @@
 /*
- * tunnel/tun_dev: TUN descriptors and interfaces (see tun_dev.h).
+ * tunnel/tun_dev: TUN descriptors and interfaces, their offloads and a
+ * default route through them (see tun_dev.h).
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "tunnel/tun_dev.h"
 
 static int tun_fd_new(void)
@@ -155,4 +157,40 @@ unsigned tun_dev_offload_negotiate(int fd, char *why, size_t whylen, int *refuse
     }
     snprintf(why, whylen, "off (the kernel refused: %s)", strerror(*refused));
     return 0;
+}
+
+unsigned tun_dev_offload_setup(int fd, const char *name, char *why, size_t whylen)
+{
+    int refused;
+    unsigned f = tun_dev_offload_negotiate(fd, why, whylen, &refused);
+    if (!f && !refused)
+        e6_notice("tunnel %s: TUN offloads %s", name, why);
+    else if (!f)
+        e6_warn("tunnel %s: the kernel refused the TUN offloads (%s): running without, about one "
+                "system call per packet",
+                name, strerror(refused));
+    else if (refused)
+        e6_info("tunnel %s: TUN offloads %s (the kernel refused more: %s)", name, why,
+                strerror(refused));
+    return f;
+}
+
+int tun_dev_default_route_add(struct e6_nl *nl, const char *name, int ifindex, uint8_t protocol,
+                              uint32_t *metric)
+{
+    struct e6_nl_route_spec r = {
+        .ifindex = ifindex, .metric = TUN_DEFAULT_METRIC, .protocol = protocol};
+    /* never replace someone else's default route: add beside it */
+    int e = e6_nl_route_add(nl, &r, false);
+    if (e == -EEXIST) {
+        r.metric = TUN_DEFAULT_METRIC_BACKUP;
+        e = e6_nl_route_add(nl, &r, false);
+        if (e == 0)
+            e6_warn("tunnel %s: a default route with metric %u already exists; the "
+                    "tunnel's default route got metric %u and is used only without it",
+                    name, TUN_DEFAULT_METRIC, TUN_DEFAULT_METRIC_BACKUP);
+    }
+    if (e == 0)
+        *metric = r.metric;
+    return e;
 }

@@ -3,13 +3,17 @@
  * shells: /dev/net/tun descriptors opened before the privilege drop
  * (spares), the multi-queue interface made from them (optionally with a
  * virtio_net_hdr before every packet and the kernel's offloads enabled),
- * and its transmit queue length.
+ * and its transmit queue length, and a client's or peer's default route
+ * through it.
  */
 #ifndef E6_TUNNEL_TUN_DEV_H
 #define E6_TUNNEL_TUN_DEV_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "common/netlink.h"
 
 /* /dev/net/tun descriptors one service keeps for later tunnels */
 #define TUN_DEV_MAX_SPARES 64
@@ -56,6 +60,29 @@ int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_d
  * last step the kernel refused (0 when none was), for the caller's log.
  */
 unsigned tun_dev_offload_negotiate(int fd, char *why, size_t whylen, int *refused);
+
+/*
+ * tun_dev_offload_negotiate, and the outcome logged for tunnel `name`: a
+ * notice when none was asked for, a warning when the kernel refused them
+ * all (about one system call per packet then), an info when it refused
+ * only the better ones. Returns the flags now set.
+ */
+unsigned tun_dev_offload_setup(int fd, const char *name, char *why, size_t whylen);
+
+/* metric of a client's or peer's default route ::/0 dev TUN: the kernel's default */
+#define TUN_DEFAULT_METRIC 1024
+/* when another ::/0 already holds that metric: ours waits behind it */
+#define TUN_DEFAULT_METRIC_BACKUP 4096
+
+/*
+ * ::/0 dev ifindex (the TUN `name`) proto protocol, never replacing
+ * someone else's default route: metric TUN_DEFAULT_METRIC, or
+ * TUN_DEFAULT_METRIC_BACKUP (with a warning) when a default route already
+ * holds that one. 0 and *metric set to the metric installed (to remove it
+ * by), or -errno.
+ */
+int tun_dev_default_route_add(struct e6_nl *nl, const char *name, int ifindex, uint8_t protocol,
+                              uint32_t *metric);
 
 /* ip link set NAME txqueuelen QLEN; false (errno set) when refused */
 bool tun_dev_set_txqlen(const char *name, unsigned qlen);

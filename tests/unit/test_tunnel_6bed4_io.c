@@ -507,7 +507,7 @@ static void test_service_refuses(void **state)
     e6_loop_free(loop);
 }
 
-/* tun_dev_offload_negotiate: asked of something that is not a TUN, or told off */
+/* tun_dev_offload_negotiate and _setup: asked of something that is not a TUN, or told off */
 static void test_offload_negotiate(void **state)
 {
     (void)state;
@@ -530,6 +530,12 @@ static void test_offload_negotiate(void **state)
     setenv("EDGE6_TUN_OFFLOAD", "on", 1);
     assert_int_equal(tun_dev_offload_negotiate(fds[0], why, sizeof(why), &refused), 0);
     assert_int_not_equal(refused, 0);
+    /* tun_dev_offload_setup: the same answer (logged) */
+    assert_int_equal(tun_dev_offload_setup(fds[0], "b4t", why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "off (the kernel refused: "));
+    setenv("EDGE6_TUN_OFFLOAD", "off", 1);
+    assert_int_equal(tun_dev_offload_setup(fds[0], "b4t", why, sizeof(why)), 0);
+    assert_string_equal(why, "off (EDGE6_TUN_OFFLOAD=off)");
     unsetenv("EDGE6_TUN_OFFLOAD");
     close(fds[0]);
     close(fds[1]);
