@@ -19,8 +19,8 @@ _Static_assert(sizeof(struct gso_vnet_hdr) == GSO_VNET_HDR_LEN, "virtio_net_hdr 
 #define TCP_CWR   0x80
 #define TCP_CSUM  16 /* offset of the checksum in the TCP header */
 
-static const char *const reject_names[GSO_R__COUNT] = {
-    [GSO_OK] = "ok",
+const char gso_counter_names[GSO_R__COUNT][24] = {
+    [GSO_OK] = "gso_none",
     [GSO_R_SHORT] = "gso_short",
     [GSO_R_NOT_IPV6] = "gso_not_ipv6",
     [GSO_R_FLAGS] = "gso_bad_flags",
@@ -38,7 +38,7 @@ const char *gso_reject_name(enum gso_reject r)
 {
     if ((unsigned)r >= GSO_R__COUNT)
         return "unknown";
-    return reject_names[r];
+    return r == GSO_OK ? "ok" : gso_counter_names[r];
 }
 
 static uint16_t rd16(const uint8_t *p)

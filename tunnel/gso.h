@@ -70,6 +70,23 @@ enum gso_reject {
 };
 const char *gso_reject_name(enum gso_reject r);
 
+/*
+ * The refusals as counters of a shell's set (a refused TUN read, not a
+ * tunnel drop): "gso_none" at GSO_OK (never counted), then what
+ * gso_reject_name says. GSO_COUNTER_NAMES(base) are the designated
+ * initializers of a `const char *const names[]` table that puts them at
+ * base + enum gso_reject.
+ */
+extern const char gso_counter_names[GSO_R__COUNT][24];
+#define GSO_COUNTER_NAMES(base)                                                                    \
+    [(base) + 0] = gso_counter_names[0], [(base) + 1] = gso_counter_names[1],                      \
+              [(base) + 2] = gso_counter_names[2], [(base) + 3] = gso_counter_names[3],            \
+              [(base) + 4] = gso_counter_names[4], [(base) + 5] = gso_counter_names[5],            \
+              [(base) + 6] = gso_counter_names[6], [(base) + 7] = gso_counter_names[7],            \
+              [(base) + 8] = gso_counter_names[8], [(base) + 9] = gso_counter_names[9],            \
+              [(base) + 10] = gso_counter_names[10], [(base) + 11] = gso_counter_names[11]
+_Static_assert(GSO_R__COUNT == 12, "GSO_COUNTER_NAMES lists 12 refusals");
+
 /* What gso_parse learnt about one packet read from the TUN. */
 struct gso_info {
     struct gso_vnet_hdr h;

@@ -40,7 +40,6 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TUN_D__COUNT][48];
-static char gso_drop_names[GSO_R__COUNT][48];
 const char *const tun_counter_names[TC__COUNT] = {
     [TC_ENCAP_PACKETS] = "encap_packets",
     [TC_ENCAP_BYTES] = "encap_bytes",
@@ -58,20 +57,7 @@ const char *const tun_counter_names[TC__COUNT] = {
     [TC_SENT_FRAGMENTABLE] = "sent_df_clear",
     [TC_TUN_ERRORS] = "tun_write_errors",
     [TC_RX_TRUNCATED] = "rx_truncated",
-#define GN(i) [TC_GSO_DROP_BASE + (i)] = gso_drop_names[i]
-    GN(0),
-    GN(1),
-    GN(2),
-    GN(3),
-    GN(4),
-    GN(5),
-    GN(6),
-    GN(7),
-    GN(8),
-    GN(9),
-    GN(10),
-    GN(11),
-#undef GN
+    GSO_COUNTER_NAMES(TC_GSO_DROP_BASE),
 #define DN(i) [TC_DROP_BASE + (i)] = drop_names[i]
     DN(0),
     DN(1),
@@ -88,17 +74,12 @@ const char *const tun_counter_names[TC__COUNT] = {
 #undef DN
 };
 _Static_assert(TUN_D__COUNT == 12, "tun_counter_names lists 12 drop reasons");
-_Static_assert(GSO_R__COUNT == 12, "tun_counter_names lists 12 GSO refusals");
 
 void tun_counter_names_init(void)
 {
     for (size_t i = 0; i < TUN_D__COUNT; i++)
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TUN_OK ? "none" : tun_drop_name((enum tun_drop)i));
-    /* "gso_bad_csum_start": a refused TUN read, not a tunnel drop */
-    for (size_t i = 0; i < GSO_R__COUNT; i++)
-        snprintf(gso_drop_names[i], sizeof(gso_drop_names[i]), "%s",
-                 i == GSO_OK ? "gso_none" : gso_reject_name((enum gso_reject)i));
 }
 
 /* ---- pure helpers ---------------------------------------------------- */
@@ -326,9 +307,7 @@ static void block_give(struct tun_service *s, struct tun_worker *w)
 
 static uint64_t worker_count(const struct tun_worker *w, size_t idx)
 {
-    if (!w->cnt.v)
-        return 0;
-    return atomic_load_explicit(&w->cnt.v[idx], memory_order_relaxed) - w->base[idx];
+    return tun_block_count(w->cnt, w->base, idx);
 }
 
 static uint64_t tunnel_count(const struct tun_tunnel *t, size_t idx)

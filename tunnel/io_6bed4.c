@@ -38,7 +38,6 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TB4_D__COUNT][48];
-static char gso_drop_names[GSO_R__COUNT][48];
 const char *const tb4_counter_names[B4__COUNT] = {
     [B4_ENCAP_PACKETS] = "encap_packets",
     [B4_ENCAP_BYTES] = "encap_bytes",
@@ -64,20 +63,7 @@ const char *const tb4_counter_names[B4__COUNT] = {
     [B4_CSUM_COMPLETED] = "csum_completed",
     [B4_GRO_PACKETS] = "gro_packets",
     [B4_GRO_SEGMENTS] = "gro_segments",
-#define GN(i) [B4_GSO_DROP_BASE + (i)] = gso_drop_names[i]
-    GN(0),
-    GN(1),
-    GN(2),
-    GN(3),
-    GN(4),
-    GN(5),
-    GN(6),
-    GN(7),
-    GN(8),
-    GN(9),
-    GN(10),
-    GN(11),
-#undef GN
+    GSO_COUNTER_NAMES(B4_GSO_DROP_BASE),
 #define DN(i) [B4_DROP_BASE + (i)] = drop_names[i]
     DN(0),
     DN(1),
@@ -96,14 +82,9 @@ const char *const tb4_counter_names[B4__COUNT] = {
 #undef DN
 };
 _Static_assert(TB4_D__COUNT == 14, "tb4_counter_names lists 14 drop reasons");
-_Static_assert(GSO_R__COUNT == 12, "tb4_counter_names lists 12 TUN read refusals");
 
 void tb4_counter_names_init(void)
 {
-    /* gso_reject_name() says "gso_..." itself: a refused TUN read, not a tunnel drop */
-    for (size_t i = 0; i < GSO_R__COUNT; i++)
-        snprintf(gso_drop_names[i], sizeof(gso_drop_names[i]), "%s",
-                 i == GSO_OK ? "gso_none" : gso_reject_name((enum gso_reject)i));
     for (size_t i = 0; i < TB4_D__COUNT; i++)
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TB4_OK ? "none" : tb4_drop_name((enum tb4_drop)i));
@@ -419,9 +400,7 @@ static void block_give(struct tb4_service *s, struct tb4_worker *w)
 
 static uint64_t worker_count(const struct tb4_worker *w, size_t idx)
 {
-    if (!w->cnt.v)
-        return 0;
-    return atomic_load_explicit(&w->cnt.v[idx], memory_order_relaxed) - w->base[idx];
+    return tun_block_count(w->cnt, w->base, idx);
 }
 
 static uint64_t tunnel_count(const struct tb4_tunnel *t, size_t idx)

@@ -94,25 +94,31 @@ static void count_sent(struct tb4_worker *w, const struct wbuf *b, size_t i)
     }
 }
 
+struct send_ctx {
+    struct tb4_worker *w;
+    const struct wbuf *b;
+};
+
+static void on_sent(void *arg, size_t i)
+{
+    struct send_ctx *c = arg;
+    count_sent(c->w, c->b, i);
+}
+
+/* ENOBUFS, EAGAIN on a full queue, ECONNREFUSED from an earlier ICMP on a
+ * connected socket: dropped */
+static void on_refused(void *arg, size_t i, int e)
+{
+    (void)i;
+    (void)e;
+    struct send_ctx *c = arg;
+    tun_cnt_add(c->w->cnt, B4_SEND_ERRORS, 1);
+}
+
 static void send_batch(struct tb4_worker *w, int fd, struct wbuf *b, size_t m)
 {
-    size_t done = 0;
-    while (done < m) {
-        int r = sendmmsg(fd, b->out + done, (unsigned)(m - done), MSG_DONTWAIT);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            /* the first one was refused (ENOBUFS, EAGAIN on a full queue,
-             * ECONNREFUSED from an earlier ICMP on a connected socket):
-             * drop it and go on with the rest */
-            tun_cnt_add(w->cnt, B4_SEND_ERRORS, 1);
-            done++;
-            continue;
-        }
-        for (size_t i = done; i < done + (size_t)r; i++)
-            count_sent(w, b, i);
-        done += (size_t)r;
-    }
+    struct send_ctx c = {.w = w, .b = b};
+    tun_send_batch(fd, b->out, m, on_sent, on_refused, &c);
 }
 
 static struct sockaddr_in sin_of(struct tb4_endpoint ep)

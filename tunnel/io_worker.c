@@ -135,39 +135,44 @@ static void count_sent(struct tun_worker *w, struct wbuf *b, const struct tun_sn
     }
 }
 
+struct send_ctx {
+    struct tun_worker *w;
+    struct tun_tunnel_fast *f;
+    struct wbuf *b;
+    const struct tun_snap *s;
+};
+
+static void on_sent(void *arg, size_t i)
+{
+    struct send_ctx *c = arg;
+    count_sent(c->w, c->b, c->s, i);
+}
+
+/* EMSGSIZE when a dynamic PMTU shrank, ENOBUFS, EAGAIN on a full queue */
+static void on_refused(void *arg, size_t i, int e)
+{
+    struct send_ctx *c = arg;
+    struct wbuf *b = c->b;
+    /* an IPv6 link must carry 1280 bytes: those go with DF clear */
+    if (e == EMSGSIZE && c->f->fragfd >= 0 && b->iov[i].iov_len <= 1280 &&
+        sendmsg(c->f->fragfd, &b->msg[i].msg_hdr, MSG_DONTWAIT) >= 0) {
+        tun_cnt_add(c->w->cnt, TC_SENT_FRAGMENTABLE, 1);
+        count_sent(c->w, b, c->s, i);
+        return;
+    }
+    tun_cnt_add(c->w->cnt, TC_SEND_ERRORS, 1);
+    struct tun_cstat *cs = cstat_of(c->s, b->who[i]);
+    if (cs)
+        cstat_add(&cs->drops_out, 1);
+    if (e == EMSGSIZE)
+        pmtu_exceeded(c->w, b, c->s, i);
+}
+
 static void send_batch(struct tun_worker *w, struct tun_tunnel_fast *f, struct wbuf *b,
                        const struct tun_snap *s, size_t m)
 {
-    size_t done = 0;
-    while (done < m) {
-        int r = sendmmsg(f->rawfd, b->msg + done, (unsigned)(m - done), MSG_DONTWAIT);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            /* the first message was refused (EMSGSIZE when a dynamic PMTU
-             * shrank, ENOBUFS, EAGAIN on a full queue): drop it, go on */
-            int e = errno;
-            /* an IPv6 link must carry 1280 bytes: those go with DF clear */
-            if (e == EMSGSIZE && f->fragfd >= 0 && b->iov[done].iov_len <= 1280 &&
-                sendmsg(f->fragfd, &b->msg[done].msg_hdr, MSG_DONTWAIT) >= 0) {
-                tun_cnt_add(w->cnt, TC_SENT_FRAGMENTABLE, 1);
-                count_sent(w, b, s, done);
-                done++;
-                continue;
-            }
-            tun_cnt_add(w->cnt, TC_SEND_ERRORS, 1);
-            struct tun_cstat *cs = cstat_of(s, b->who[done]);
-            if (cs)
-                cstat_add(&cs->drops_out, 1);
-            if (e == EMSGSIZE)
-                pmtu_exceeded(w, b, s, done);
-            done++;
-            continue;
-        }
-        for (size_t i = done; i < done + (size_t)r; i++)
-            count_sent(w, b, s, i);
-        done += (size_t)r;
-    }
+    struct send_ctx c = {.w = w, .f = f, .b = b, .s = s};
+    tun_send_batch(f->rawfd, b->msg, m, on_sent, on_refused, &c);
 }
 
 static void queue_seg(struct wbuf *b, size_t m, const struct tun_client *who)

@@ -1,6 +1,6 @@
 /*
- * tunnel/worker: the fast path threads' start, wait and stop, and their
- * writes into the TUN, for both shells (see worker.h).
+ * tunnel/worker: the fast path threads' start, wait and stop, their send
+ * batches and their writes into the TUN, for both shells (see worker.h).
  */
 #include "config.h"
 
@@ -98,6 +98,26 @@ int tun_thread_wait(struct tun_thread *t, int *ready, int max, const char *what)
         return k;
     }
     return -1;
+}
+
+void tun_send_batch(int fd, struct mmsghdr *msg, size_t m, void (*sent)(void *ctx, size_t i),
+                    void (*refused)(void *ctx, size_t i, int err), void *ctx)
+{
+    size_t done = 0;
+    while (done < m) {
+        int r = sendmmsg(fd, msg + done, (unsigned)(m - done), MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* the first message was refused: the rest may still go */
+            refused(ctx, done, errno);
+            done++;
+            continue;
+        }
+        for (size_t i = done; i < done + (size_t)r; i++)
+            sent(ctx, i);
+        done += (size_t)r;
+    }
 }
 
 static void writev_tun(int fd, const struct iovec *iov, int n, const struct tun_wcount *c)

@@ -2,9 +2,9 @@
  * tunnel/worker: what the fast path threads of the 6in4 and the 6bed4
  * shells share. A thread (struct tun_thread) waits on its own epoll for
  * the descriptors it serves and an eventfd that stops it; the control
- * plane starts and stops it. A worker writes into the TUN, one packet or
- * a receive batch with its TCP runs merged into super-packets, counting
- * into the caller's counter indices.
+ * plane starts and stops it. A worker sends its batches with sendmmsg,
+ * and writes into the TUN one packet or a receive batch with its TCP runs
+ * merged into super-packets, counting into the caller's counter indices.
  */
 #ifndef E6_TUNNEL_WORKER_H
 #define E6_TUNNEL_WORKER_H
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "common/counters.h"
@@ -64,6 +65,14 @@ static inline void tun_cnt_add(e6_counter_block b, size_t idx, uint64_t n)
         e6_count_add(b, idx, n);
 }
 
+/* What a borrowed block counted since it was lent (base: its values then). */
+static inline uint64_t tun_block_count(e6_counter_block b, const uint64_t *base, size_t idx)
+{
+    if (!b.v)
+        return 0;
+    return atomic_load_explicit(&b.v[idx], memory_order_relaxed) - base[idx];
+}
+
 /* Where a worker's TUN writes count: its block and the indices in its set. */
 struct tun_wcount {
     e6_counter_block cnt;
@@ -77,6 +86,15 @@ struct tun_merge {
     struct gso_plan plan;
     struct iovec iov[GSO_COALESCE_MAX + 1];
 };
+
+/*
+ * Send msg[0..m) on fd with sendmmsg (non-blocking), going on past a
+ * message the kernel refuses: sent(ctx, i) for each one it took,
+ * refused(ctx, i, errno) for each one it did not (the callee counts it,
+ * or still sends it some other way).
+ */
+void tun_send_batch(int fd, struct mmsghdr *msg, size_t m, void (*sent)(void *ctx, size_t i),
+                    void (*refused)(void *ctx, size_t i, int err), void *ctx);
 
 /* One whole packet into the TUN fd, behind an all-zero virtio header
  * when the TUN has one (vnet). */

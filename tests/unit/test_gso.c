@@ -307,6 +307,15 @@ static void test_parse_rejects(void **state)
             assert_string_not_equal(gso_reject_name(i), gso_reject_name(j));
     }
     assert_string_equal(gso_reject_name(GSO_R__COUNT), "unknown");
+    assert_string_equal(gso_reject_name(GSO_OK), "ok");
+    /* as counters: the same names, "gso_none" for the unused GSO_OK */
+    assert_string_equal(gso_counter_names[GSO_OK], "gso_none");
+    for (int i = 1; i < GSO_R__COUNT; i++)
+        assert_string_equal(gso_counter_names[i], gso_reject_name(i));
+    static const char *const table[4 + GSO_R__COUNT] = {GSO_COUNTER_NAMES(4)};
+    assert_null(table[3]);
+    assert_string_equal(table[4], "gso_none");
+    assert_string_equal(table[4 + GSO_R_SEG_ROOM], "gso_seg_too_big");
 }
 
 /* ---- segmentation -------------------------------------------------------- */

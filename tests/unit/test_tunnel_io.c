@@ -278,6 +278,63 @@ static void test_synchronize(void **state)
     pthread_join(th, NULL);
 }
 
+/* tunnel/worker's send batch: a refused message is reported and skipped */
+struct sent_log {
+    size_t sent[4], n_sent;
+    size_t refused[4], n_refused;
+    int err;
+};
+
+static void log_sent(void *arg, size_t i)
+{
+    struct sent_log *l = arg;
+    l->sent[l->n_sent++] = i;
+}
+
+static void log_refused(void *arg, size_t i, int err)
+{
+    struct sent_log *l = arg;
+    l->refused[l->n_refused++] = i;
+    l->err = err;
+}
+
+static void test_send_batch(void **state)
+{
+    (void)state;
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sp), 0);
+    uint8_t data[3][8] = {{1}, {2}, {3}};
+    struct iovec iov[3];
+    struct mmsghdr msg[3];
+    /* an IPv4 address on an AF_UNIX socket: the kernel refuses that one */
+    struct sockaddr_in bad = {.sin_family = AF_INET, .sin_port = htons(9)};
+    for (int i = 0; i < 3; i++) {
+        iov[i] = (struct iovec){.iov_base = data[i], .iov_len = sizeof(data[i])};
+        msg[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+    }
+    msg[1].msg_hdr.msg_name = &bad;
+    msg[1].msg_hdr.msg_namelen = sizeof(bad);
+    struct sent_log l = {0};
+    tun_send_batch(sp[0], msg, 3, log_sent, log_refused, &l);
+    assert_int_equal(l.n_sent, 2);
+    assert_int_equal(l.sent[0], 0);
+    assert_int_equal(l.sent[1], 2);
+    assert_int_equal(l.n_refused, 1);
+    assert_int_equal(l.refused[0], 1);
+    assert_int_not_equal(l.err, 0);
+    uint8_t got[16];
+    assert_int_equal(recv(sp[1], got, sizeof(got), MSG_DONTWAIT), 8);
+    assert_int_equal(got[0], 1);
+    assert_int_equal(recv(sp[1], got, sizeof(got), MSG_DONTWAIT), 8);
+    assert_int_equal(got[0], 3);
+    assert_int_equal(recv(sp[1], got, sizeof(got), MSG_DONTWAIT), -1);
+    /* nothing to send: no call back */
+    tun_send_batch(sp[0], msg, 0, log_sent, log_refused, &l);
+    assert_int_equal(l.n_sent + l.n_refused, 3);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 static void render(struct tun_service *s, enum e6_view_format fmt, struct e6_strbuf *sb)
 {
     struct e6_json j;
@@ -673,11 +730,17 @@ int main(void)
 {
     e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_want_server),   cmocka_unit_test(test_want_client),
-        cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
-        cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
-        cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
-        cmocka_unit_test(test_decap_worker),  cmocka_unit_test(test_decap_worker_coalesce),
+        cmocka_unit_test(test_want_server),
+        cmocka_unit_test(test_want_client),
+        cmocka_unit_test(test_routed_ifaces),
+        cmocka_unit_test(test_sysctl_path),
+        cmocka_unit_test(test_counter_names),
+        cmocka_unit_test(test_synchronize),
+        cmocka_unit_test(test_send_batch),
+        cmocka_unit_test(test_service_empty),
+        cmocka_unit_test(test_service_refuses),
+        cmocka_unit_test(test_decap_worker),
+        cmocka_unit_test(test_decap_worker_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
