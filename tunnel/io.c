@@ -271,13 +271,7 @@ int tun_service_new(struct tun_service **out, const struct tun_service_env *env)
     s->env = *env;
     s->sit = -2;
     e6_timer_init(&s->fwd_timer, fwd_recheck, s);
-    s->queues = env->queues;
-    if (s->queues == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        s->queues = cpus < 1 ? 1 : cpus > TUN_AUTO_QUEUES ? TUN_AUTO_QUEUES : (unsigned)cpus;
-    }
-    if (s->queues > TUN_MAX_QUEUES)
-        s->queues = TUN_MAX_QUEUES;
+    s->queues = tun_dev_queues(env->queues, TUN_AUTO_QUEUES, TUN_MAX_QUEUES);
     tun_counter_names_init();
     s->set = e6_counters_new(env->registry, "tunnel", tun_counter_names, TC__COUNT);
     if (!s->set) {

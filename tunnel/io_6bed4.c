@@ -364,13 +364,7 @@ int tb4_service_new(struct tb4_service **out, const struct tb4_service_env *env)
     if (!s)
         return -ENOMEM;
     s->env = *env;
-    s->queues = env->queues;
-    if (s->queues == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        s->queues = cpus < 1 ? 1 : cpus > TB4_AUTO_QUEUES ? TB4_AUTO_QUEUES : (unsigned)cpus;
-    }
-    if (s->queues > TB4_MAX_QUEUES)
-        s->queues = TB4_MAX_QUEUES;
+    s->queues = tun_dev_queues(env->queues, TB4_AUTO_QUEUES, TB4_MAX_QUEUES);
     tb4_counter_names_init();
     s->set = e6_counters_new(env->registry, "6bed4", tb4_counter_names, B4__COUNT);
     if (!s->set) {

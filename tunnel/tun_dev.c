@@ -116,6 +116,18 @@ int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_d
     return r;
 }
 
+unsigned tun_dev_queues(unsigned asked, unsigned auto_max, unsigned max)
+{
+    unsigned q = asked;
+    if (q == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        q = cpus < 1 ? 1 : cpus > (long)auto_max ? auto_max : (unsigned)cpus;
+    }
+    if (q > max)
+        q = max;
+    return q ? q : 1;
+}
+
 bool tun_dev_set_txqlen(const char *name, unsigned qlen)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

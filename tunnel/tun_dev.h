@@ -84,6 +84,12 @@ unsigned tun_dev_offload_setup(int fd, const char *name, char *why, size_t whyle
 int tun_dev_default_route_add(struct e6_nl *nl, const char *name, int ifindex, uint8_t protocol,
                               uint32_t *metric);
 
+/*
+ * The TUN queues (encap workers) per tunnel: asked, or when 0 one per
+ * online CPU up to auto_max; at most max, at least 1.
+ */
+unsigned tun_dev_queues(unsigned asked, unsigned auto_max, unsigned max);
+
 /* ip link set NAME txqueuelen QLEN; false (errno set) when refused */
 bool tun_dev_set_txqlen(const char *name, unsigned qlen);
 

@@ -278,6 +278,19 @@ static void test_synchronize(void **state)
     pthread_join(th, NULL);
 }
 
+/* TUN queues per tunnel: asked, else one per CPU up to the automatic bound */
+static void test_queues(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_dev_queues(3, 4, 8), 3);
+    assert_int_equal(tun_dev_queues(20, 4, 8), 8);
+    assert_int_equal(tun_dev_queues(6, 4, 8), 6); /* asked: past the automatic bound */
+    unsigned q = tun_dev_queues(0, 4, 8);
+    assert_true(q >= 1 && q <= 4);
+    assert_int_equal(tun_dev_queues(0, 1, 8), 1);
+    assert_int_equal(tun_dev_queues(0, 4, 2) <= 2, true);
+}
+
 /* tunnel/worker's send batch: a refused message is reported and skipped */
 struct sent_log {
     size_t sent[4], n_sent;
@@ -730,17 +743,12 @@ int main(void)
 {
     e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_want_server),
-        cmocka_unit_test(test_want_client),
-        cmocka_unit_test(test_routed_ifaces),
-        cmocka_unit_test(test_sysctl_path),
-        cmocka_unit_test(test_counter_names),
-        cmocka_unit_test(test_synchronize),
-        cmocka_unit_test(test_send_batch),
-        cmocka_unit_test(test_service_empty),
-        cmocka_unit_test(test_service_refuses),
-        cmocka_unit_test(test_decap_worker),
-        cmocka_unit_test(test_decap_worker_coalesce),
+        cmocka_unit_test(test_want_server),   cmocka_unit_test(test_want_client),
+        cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
+        cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
+        cmocka_unit_test(test_send_batch),    cmocka_unit_test(test_queues),
+        cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
+        cmocka_unit_test(test_decap_worker),  cmocka_unit_test(test_decap_worker_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
