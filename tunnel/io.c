@@ -843,7 +843,8 @@ static bool fwd_pass(struct tun_service *s)
 
 /* ---- tunnels --------------------------------------------------------- */
 
-static void tunnel_free(struct tun_tunnel *t)
+/* h non-NULL: the TUN's queues go into h (a re-creation takes them) instead of closing */
+static void tunnel_free_into(struct tun_tunnel *t, struct tun_dev_handover *h)
 {
     if (!t)
         return;
@@ -863,6 +864,8 @@ static void tunnel_free(struct tun_tunnel *t)
         close(t->fast.icmpfd);
     if (t->fast.fragfd >= 0)
         close(t->fast.fragfd);
+    if (h && t->ifindex > 0)
+        tun_dev_handover_take(h, t->name, t->tunfd, t->n_queues, t->ifindex);
     /* the TUN is not persistent: the interface goes with its last queue */
     for (unsigned q = 0; q < t->n_queues; q++)
         if (t->tunfd[q] >= 0)
@@ -876,6 +879,11 @@ static void tunnel_free(struct tun_tunnel *t)
     free(t);
 }
 
+static void tunnel_free(struct tun_tunnel *t)
+{
+    tunnel_free_into(t, NULL);
+}
+
 /*
  * With a virtio_net_hdr on every packet, the kernel may hand the encap
  * workers 64 KiB TCP super-packets (segmented once, in userspace, before
@@ -885,10 +893,11 @@ static void tunnel_free(struct tun_tunnel *t)
  * EDGE6_TUN_OFFLOAD=off asks so (tests, diagnosis), the TUN keeps the
  * header and runs without: every packet then comes whole and checksummed.
  */
-static int open_tun(struct tun_tunnel *t, unsigned queues, char *err, size_t errlen)
+static int open_tun(struct tun_tunnel *t, unsigned queues, struct tun_dev_handover *h, char *err,
+                    size_t errlen)
 {
     const struct tun_dev_opts o = {.queues = queues, .vnet_hdr = true, .offload = 0};
-    int r = tun_dev_open(&t->s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen);
+    int r = tun_dev_reopen(h, &t->s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen);
     if (r < 0)
         return r;
     t->n_queues = queues;
@@ -1003,8 +1012,8 @@ static void tunnel_take_conf(struct tun_tunnel *t, const struct conf_tunnel *ct)
     t->client_plen = ct->client_plen;
 }
 
-static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struct tun_tunnel **out,
-                      char *err, size_t errlen)
+static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct,
+                      struct tun_dev_handover *h, struct tun_tunnel **out, char *err, size_t errlen)
 {
     struct tun_tunnel *t = calloc(1, sizeof(*t));
     if (!t) {
@@ -1029,8 +1038,8 @@ static int tunnel_new(struct tun_service *s, const struct conf_tunnel *ct, struc
         r = -EINVAL;
         goto fail;
     }
-    if ((r = choose_path(s, t, err, errlen)) < 0 || (r = open_tun(t, s->queues, err, errlen)) < 0 ||
-        (r = open_sockets(t, err, errlen)) < 0)
+    if ((r = choose_path(s, t, err, errlen)) < 0 ||
+        (r = open_tun(t, s->queues, h, err, errlen)) < 0 || (r = open_sockets(t, err, errlen)) < 0)
         goto fail;
     set_txqlen(t);
     struct e6_nl *nl = s->env.nl;
@@ -1124,7 +1133,8 @@ static struct tun_tunnel *find_tunnel(const struct tun_service *s, const char *n
     return NULL;
 }
 
-static int add_tunnel(struct tun_service *s, const struct conf_tunnel *ct, char *err, size_t errlen)
+static int add_tunnel(struct tun_service *s, const struct conf_tunnel *ct,
+                      struct tun_dev_handover *h, char *err, size_t errlen)
 {
     struct tun_tunnel **v = realloc(s->tuns, (s->n_tuns + 1) * sizeof(*v));
     if (!v) {
@@ -1133,7 +1143,7 @@ static int add_tunnel(struct tun_service *s, const struct conf_tunnel *ct, char 
     }
     s->tuns = v;
     struct tun_tunnel *t;
-    int r = tunnel_new(s, ct, &t, err, errlen);
+    int r = tunnel_new(s, ct, h, &t, err, errlen);
     if (r < 0)
         return r;
     s->tuns[s->n_tuns++] = t;
@@ -1157,7 +1167,7 @@ int tun_service_start(struct tun_service *s, const struct conf *c, char *err, si
         const struct conf_tunnel *ct = &c->tunnels[i];
         if (ct->type != CONF_TUNNEL_6IN4)
             continue;
-        int r = add_tunnel(s, ct, err, errlen);
+        int r = add_tunnel(s, ct, NULL, err, errlen);
         if (r < 0) {
             tun_service_stop(s);
             return r;
@@ -1174,6 +1184,9 @@ int tun_service_reconcile(struct tun_service *s, const struct conf *old, const s
     int rc = 0;
     char e[512];
     err[0] = '\0';
+    /* the TUNs of the tunnels re-created, kept open across (tun_dev_handover) */
+    struct tun_dev_handover *hs = s->n_tuns ? calloc(s->n_tuns, sizeof(*hs)) : NULL;
+    size_t n_hs = 0;
     size_t k = 0;
     for (size_t i = 0; i < s->n_tuns; i++) {
         struct tun_tunnel *t = s->tuns[i];
@@ -1185,9 +1198,9 @@ int tun_service_reconcile(struct tun_service *s, const struct conf *old, const s
         } else {
             e6_notice("tunnel %s: %s", t->name,
                       ct ? "local address, ttl, mtu-discovery, mode or kernel changed: "
-                           "re-creating it"
+                           "re-creating it (the interface stays)"
                          : "removed from the configuration");
-            tunnel_free(t);
+            tunnel_free_into(t, ct && hs ? &hs[n_hs++] : NULL);
         }
         if (r < 0 && !rc) {
             rc = r;
@@ -1199,12 +1212,19 @@ int tun_service_reconcile(struct tun_service *s, const struct conf *old, const s
         const struct conf_tunnel *ct = &new_->tunnels[i];
         if (ct->type != CONF_TUNNEL_6IN4 || find_tunnel(s, ct->name))
             continue;
-        int r = add_tunnel(s, ct, e, sizeof(e));
+        struct tun_dev_handover *h = NULL;
+        for (size_t j = 0; j < n_hs && !h; j++)
+            if (hs[j].n && strcmp(hs[j].name, ct->name) == 0)
+                h = &hs[j];
+        int r = add_tunnel(s, ct, h, e, sizeof(e));
         if (r < 0 && !rc) {
             rc = r;
             snprintf(err, errlen, "%s", e);
         }
     }
+    for (size_t j = 0; j < n_hs; j++)
+        tun_dev_handover_close(&hs[j]);
+    free(hs);
     check_sysctls(s, new_);
     return rc;
 }

@@ -344,6 +344,7 @@ struct tb4_tunnel {
     unsigned rs_sent; /* since the last RA */
     uint64_t last_ra_ms;
     bool ttl_cmsg_warned;
+    bool connected; /* peer: the UDP socket is connected to the router */
     struct e6_timer rs_timer, ka_timer;
 };
 
@@ -577,6 +578,16 @@ static void peer_apply(struct tb4_tunnel *t, const struct tb4_peer_want *w)
 
 static void peer_send_rs(struct tb4_tunnel *t)
 {
+    if (!t->connected) {
+        struct sockaddr_in ra = {
+            .sin_family = AF_INET, .sin_addr = t->sec.router, .sin_port = htons(t->sec.port)};
+        t->connected = connect(t->fast.udpfd, (struct sockaddr *)&ra, sizeof(ra)) == 0;
+        if (!t->connected) {
+            ctl_count(t, B4_SEND_ERRORS);
+            return;
+        }
+        e6_notice("tunnel %s: the router is reachable now", t->name);
+    }
     uint8_t rs[64];
     size_t n = tb4_build_rs(rs, sizeof(rs));
     if (n && send(t->fast.udpfd, rs, n, MSG_DONTWAIT) == (ssize_t)n)
@@ -724,7 +735,8 @@ static void expire_fire(struct e6_loop *loop, struct e6_timer *tm, void *arg)
 
 /* ---- tunnels --------------------------------------------------------- */
 
-static void tunnel_free(struct tb4_tunnel *t)
+/* h non-NULL: the TUN's queues go into h (a re-creation takes them) instead of closing */
+static void tunnel_free_into(struct tb4_tunnel *t, struct tun_dev_handover *h)
 {
     if (!t)
         return;
@@ -752,6 +764,8 @@ static void tunnel_free(struct tb4_tunnel *t)
     for (int i = 0; i < 2; i++)
         if (t->rapipe[i] >= 0)
             close(t->rapipe[i]);
+    if (h && t->ifindex > 0)
+        tun_dev_handover_take(h, t->name, t->tunfd, t->n_queues, t->ifindex);
     /* the TUN is not persistent: the interface goes with its last queue */
     for (unsigned q = 0; q < t->n_queues; q++)
         if (t->tunfd[q] >= 0)
@@ -761,6 +775,11 @@ static void tunnel_free(struct tb4_tunnel *t)
     if (t->mu_init)
         pthread_mutex_destroy(&t->fast.mu);
     free(t);
+}
+
+static void tunnel_free(struct tb4_tunnel *t)
+{
+    tunnel_free_into(t, NULL);
 }
 
 static void sockbuf(int fd)
@@ -810,12 +829,12 @@ static int open_udp(struct tb4_tunnel *t, char *err, size_t errlen)
     if (!router) {
         struct sockaddr_in ra = {
             .sin_family = AF_INET, .sin_addr = sec->router, .sin_port = htons(sec->port)};
-        if (connect(fd, (struct sockaddr *)&ra, sizeof(ra)) < 0) {
-            r = -errno;
-            snprintf(err, errlen, "tunnel %s: cannot connect UDP to the router %s:%u: %s", t->name,
-                     v4(sec->router, a), (unsigned)sec->port, strerror(-r));
-            return r;
-        }
+        /* no route to the router yet (booting, link down) is no reason not
+         * to start: the solicitations connect again until one gets through */
+        t->connected = connect(fd, (struct sockaddr *)&ra, sizeof(ra)) == 0;
+        if (!t->connected)
+            e6_warn("tunnel %s: cannot reach the router %s:%u yet: %s (soliciting on)", t->name,
+                    v4(sec->router, a), (unsigned)sec->port, strerror(errno));
     }
     socklen_t sl = sizeof(sa);
     if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
@@ -828,8 +847,8 @@ static void init_worker(struct tb4_worker *w, enum tb4_worker_kind kind)
     *w = (struct tb4_worker){.kind = kind, .tunfd = -1, .th = TUN_THREAD_INIT, .block_slot = -1};
 }
 
-static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct, struct tb4_tunnel **out,
-                      char *err, size_t errlen)
+static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct,
+                      struct tun_dev_handover *h, struct tb4_tunnel **out, char *err, size_t errlen)
 {
     struct tb4_tunnel *t = calloc(1, sizeof(*t));
     if (!t) {
@@ -895,7 +914,7 @@ static int tunnel_new(struct tb4_service *s, const struct conf_tunnel *ct, struc
      * and take merged runs of segments from the decap worker: the system
      * calls shrink by the segment count (tun_dev_offload_setup) */
     const struct tun_dev_opts o = {.queues = router ? s->queues : 1, .vnet_hdr = true};
-    if ((r = tun_dev_open(&s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen)) < 0)
+    if ((r = tun_dev_reopen(h, &s->spares, t->name, &o, t->tunfd, &t->ifindex, err, errlen)) < 0)
         goto fail;
     t->n_queues = o.queues;
     f->tunfd0 = t->tunfd[0];
@@ -989,7 +1008,8 @@ static const struct conf_tunnel *find_6bed4(const struct conf *c, const char *na
     return NULL;
 }
 
-static int add_tunnel(struct tb4_service *s, const struct conf_tunnel *ct, char *err, size_t errlen)
+static int add_tunnel(struct tb4_service *s, const struct conf_tunnel *ct,
+                      struct tun_dev_handover *h, char *err, size_t errlen)
 {
     struct tb4_tunnel **v = realloc(s->tuns, (s->n_tuns + 1) * sizeof(*v));
     if (!v) {
@@ -998,7 +1018,7 @@ static int add_tunnel(struct tb4_service *s, const struct conf_tunnel *ct, char 
     }
     s->tuns = v;
     struct tb4_tunnel *t = NULL;
-    int r = tunnel_new(s, ct, &t, err, errlen);
+    int r = tunnel_new(s, ct, h, &t, err, errlen);
     if (r < 0)
         return r;
     s->tuns[s->n_tuns++] = t;
@@ -1022,7 +1042,7 @@ int tb4_service_start(struct tb4_service *s, const struct conf *c, char *err, si
         const struct conf_tunnel *ct = &c->tunnels[i];
         if (ct->type != CONF_TUNNEL_6BED4)
             continue;
-        int r = add_tunnel(s, ct, err, errlen);
+        int r = add_tunnel(s, ct, NULL, err, errlen);
         if (r < 0) {
             tb4_service_stop(s);
             return r;
@@ -1038,6 +1058,9 @@ int tb4_service_reconcile(struct tb4_service *s, const struct conf *old, const s
     int rc = 0;
     char e[512];
     err[0] = '\0';
+    /* the TUNs of the tunnels re-created, kept open across (tun_dev_handover) */
+    struct tun_dev_handover *hs = s->n_tuns ? calloc(s->n_tuns, sizeof(*hs)) : NULL;
+    size_t n_hs = 0;
     size_t k = 0;
     for (size_t i = 0; i < s->n_tuns; i++) {
         struct tb4_tunnel *t = s->tuns[i];
@@ -1047,21 +1070,28 @@ int tb4_service_reconcile(struct tb4_service *s, const struct conf *old, const s
             continue;
         }
         e6_notice("tunnel %s: %s", t->name,
-                  ct ? "its 6bed4 section changed: re-creating it"
+                  ct ? "its 6bed4 section changed: re-creating it (the interface stays)"
                      : "removed from the configuration");
-        tunnel_free(t);
+        tunnel_free_into(t, ct && hs ? &hs[n_hs++] : NULL);
     }
     s->n_tuns = k;
     for (size_t i = 0; i < new_->n_tunnels; i++) {
         const struct conf_tunnel *ct = &new_->tunnels[i];
         if (ct->type != CONF_TUNNEL_6BED4 || find_tunnel(s, ct->name))
             continue;
-        int r = add_tunnel(s, ct, e, sizeof(e));
+        struct tun_dev_handover *h = NULL;
+        for (size_t j = 0; j < n_hs && !h; j++)
+            if (hs[j].n && strcmp(hs[j].name, ct->name) == 0)
+                h = &hs[j];
+        int r = add_tunnel(s, ct, h, e, sizeof(e));
         if (r < 0 && !rc) {
             rc = r;
             snprintf(err, errlen, "%s", e);
         }
     }
+    for (size_t j = 0; j < n_hs; j++)
+        tun_dev_handover_close(&hs[j]);
+    free(hs);
     return rc;
 }
 

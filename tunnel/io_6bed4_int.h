@@ -27,10 +27,11 @@
 #include "conf/conf.h"
 #include "tunnel/gso.h"
 #include "tunnel/sixbed4.h"
+#include "tunnel/tun_dev.h"
 #include "tunnel/worker.h"
 
 /* TUN queues of a router tunnel, each read by its own encap worker */
-#define TB4_MAX_QUEUES 8
+#define TB4_MAX_QUEUES TUN_DEV_MAX_QUEUES
 /* queues chosen when the environment leaves it to us: one per CPU up to this */
 #define TB4_AUTO_QUEUES 4
 

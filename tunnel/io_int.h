@@ -33,7 +33,7 @@
 #include "tunnel/worker.h"
 
 /* TUN queues per tunnel, each read by its own encap worker */
-#define TUN_MAX_QUEUES 8
+#define TUN_MAX_QUEUES TUN_DEV_MAX_QUEUES
 /* queues chosen when the environment leaves it to us: one per CPU up to this */
 #define TUN_AUTO_QUEUES 4
 

@@ -206,3 +206,36 @@ int tun_dev_default_route_add(struct e6_nl *nl, const char *name, int ifindex, u
         *metric = r.metric;
     return e;
 }
+
+void tun_dev_handover_take(struct tun_dev_handover *h, const char *name, int *fds, unsigned n,
+                           int ifindex)
+{
+    tun_dev_handover_close(h);
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    for (unsigned q = 0; q < n && q < TUN_DEV_MAX_QUEUES; q++) {
+        h->fd[h->n++] = fds[q];
+        fds[q] = -1;
+    }
+    h->ifindex = ifindex;
+}
+
+void tun_dev_handover_close(struct tun_dev_handover *h)
+{
+    while (h->n)
+        close(h->fd[--h->n]);
+}
+
+int tun_dev_reopen(struct tun_dev_handover *h, struct tun_dev_spares *sp, const char *name,
+                   const struct tun_dev_opts *o, int *fds, int *ifindex, char *err, size_t errlen)
+{
+    if (h && h->n && h->n == o->queues && strcmp(h->name, name) == 0) {
+        for (unsigned q = 0; q < h->n; q++)
+            fds[q] = h->fd[q];
+        *ifindex = h->ifindex;
+        h->n = 0;
+        return 0;
+    }
+    if (h)
+        tun_dev_handover_close(h);
+    return tun_dev_open(sp, name, o, fds, ifindex, err, errlen);
+}

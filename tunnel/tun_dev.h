@@ -90,6 +90,34 @@ int tun_dev_default_route_add(struct e6_nl *nl, const char *name, int ifindex, u
  */
 unsigned tun_dev_queues(unsigned asked, unsigned auto_max, unsigned max);
 
+/*
+ * A tunnel re-created by a reload keeps its TUN: the old one hands its
+ * open queues over instead of closing them (the interface lives while one
+ * is open), so no new /dev/net/tun descriptor is needed (there may be none
+ * left once privileges are dropped) and the interface keeps its index.
+ */
+#define TUN_DEV_MAX_QUEUES 8
+struct tun_dev_handover {
+    char name[16]; /* IFNAMSIZ */
+    int fd[TUN_DEV_MAX_QUEUES];
+    unsigned n; /* 0: nothing handed over */
+    int ifindex;
+};
+/* h takes fds[0..n) of interface name (fds[] set to -1); n <= TUN_DEV_MAX_QUEUES */
+void tun_dev_handover_take(struct tun_dev_handover *h, const char *name, int *fds, unsigned n,
+                           int ifindex);
+/*
+ * tun_dev_open, but with h's descriptors when h holds interface `name`
+ * with o->queues queues (h is emptied: they are the caller's now). When h
+ * holds something else, or nothing, h's descriptors are closed and the
+ * TUN opened as usual. h may be NULL. The offloads are negotiated again
+ * by the caller either way.
+ */
+int tun_dev_reopen(struct tun_dev_handover *h, struct tun_dev_spares *sp, const char *name,
+                   const struct tun_dev_opts *o, int *fds, int *ifindex, char *err, size_t errlen);
+/* close whatever h still holds */
+void tun_dev_handover_close(struct tun_dev_handover *h);
+
 /* ip link set NAME txqueuelen QLEN; false (errno set) when refused */
 bool tun_dev_set_txqlen(const char *name, unsigned qlen);
 

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -34,6 +35,7 @@
 #include "conf/conf.h"
 #include "tunnel/io.h"
 #include "tunnel/io_int.h"
+#include "tunnel/tun_dev.h"
 
 static struct in6_addr A(const char *s) {
     struct in6_addr a;
@@ -739,16 +741,65 @@ static void test_decap_worker_coalesce(void **state)
     close(raw[1]);
 }
 
+static bool fd_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* a re-created tunnel takes its predecessor's queues (pipes stand in for them) */
+static void test_handover(void **state)
+{
+    (void)state;
+    int p[2][2];
+    assert_int_equal(pipe(p[0]), 0);
+    assert_int_equal(pipe(p[1]), 0);
+    int fds[2] = {p[0][0], p[1][0]};
+    struct tun_dev_handover h = {0};
+    tun_dev_handover_take(&h, "tun-home", fds, 2, 42);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(fds[0], -1);
+    assert_int_equal(fds[1], -1);
+
+    /* the same name and queue count: the same descriptors and index, h emptied */
+    const struct tun_dev_opts o = {.queues = 2, .vnet_hdr = true};
+    int got[2] = {-1, -1}, ifindex = 0;
+    char err[256] = "";
+    assert_int_equal(tun_dev_reopen(&h, NULL, "tun-home", &o, got, &ifindex, err, sizeof(err)), 0);
+    assert_int_equal(got[0], p[0][0]);
+    assert_int_equal(got[1], p[1][0]);
+    assert_int_equal(ifindex, 42);
+    assert_int_equal(h.n, 0);
+
+    /* something else held: closed, not leaked (the open that follows may fail here) */
+    tun_dev_handover_take(&h, "tun-home", got, 2, 42);
+    const struct tun_dev_opts one = {.queues = 1};
+    int r = tun_dev_reopen(&h, NULL, "x/y", &one, got, &ifindex, err, sizeof(err));
+    assert_true(r < 0); /* no such interface name can exist */
+    assert_int_equal(h.n, 0);
+    assert_false(fd_open(p[0][0]));
+    assert_false(fd_open(p[1][0]));
+    tun_dev_handover_close(&h); /* empty: nothing */
+    close(p[0][1]);
+    close(p[1][1]);
+}
+
 int main(void)
 {
     e6_log_open("test_tunnel_io", E6_LOG_STDERR, E6_LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_want_server),   cmocka_unit_test(test_want_client),
-        cmocka_unit_test(test_routed_ifaces), cmocka_unit_test(test_sysctl_path),
-        cmocka_unit_test(test_counter_names), cmocka_unit_test(test_synchronize),
-        cmocka_unit_test(test_send_batch),    cmocka_unit_test(test_queues),
-        cmocka_unit_test(test_service_empty), cmocka_unit_test(test_service_refuses),
-        cmocka_unit_test(test_decap_worker),  cmocka_unit_test(test_decap_worker_coalesce),
+        cmocka_unit_test(test_want_server),
+        cmocka_unit_test(test_want_client),
+        cmocka_unit_test(test_handover),
+        cmocka_unit_test(test_routed_ifaces),
+        cmocka_unit_test(test_sysctl_path),
+        cmocka_unit_test(test_counter_names),
+        cmocka_unit_test(test_synchronize),
+        cmocka_unit_test(test_send_batch),
+        cmocka_unit_test(test_queues),
+        cmocka_unit_test(test_service_empty),
+        cmocka_unit_test(test_service_refuses),
+        cmocka_unit_test(test_decap_worker),
+        cmocka_unit_test(test_decap_worker_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
