@@ -40,46 +40,26 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TUN_D__COUNT][48];
-const char *const tun_counter_names[TC__COUNT] = {
-    [TC_ENCAP_PACKETS] = "encap_packets",
-    [TC_ENCAP_BYTES] = "encap_bytes",
-    [TC_DECAP_PACKETS] = "decap_packets",
-    [TC_DECAP_BYTES] = "decap_bytes",
-    [TC_GSO_PACKETS] = "gso_packets",
-    [TC_GSO_SEGMENTS] = "gso_segments",
-    [TC_CSUM_COMPLETED] = "csum_completed",
-    [TC_GRO_PACKETS] = "gro_packets",
-    [TC_GRO_SEGMENTS] = "gro_segments",
-    [TC_PTB_SENT] = "ptb_sent",
-    [TC_PTB_RELAYED] = "ptb_relayed",
-    [TC_ICMP4_IGNORED] = "icmp4_ignored",
-    [TC_SEND_ERRORS] = "send_errors",
-    [TC_SENT_FRAGMENTABLE] = "sent_df_clear",
-    [TC_TUN_ERRORS] = "tun_write_errors",
-    [TC_RX_TRUNCATED] = "rx_truncated",
+const char *tun_counter_names[TC__COUNT] = {
+    [TC_ENCAP_PACKETS] = "encap_packets",   [TC_ENCAP_BYTES] = "encap_bytes",
+    [TC_DECAP_PACKETS] = "decap_packets",   [TC_DECAP_BYTES] = "decap_bytes",
+    [TC_GSO_PACKETS] = "gso_packets",       [TC_GSO_SEGMENTS] = "gso_segments",
+    [TC_CSUM_COMPLETED] = "csum_completed", [TC_GRO_PACKETS] = "gro_packets",
+    [TC_GRO_SEGMENTS] = "gro_segments",     [TC_PTB_SENT] = "ptb_sent",
+    [TC_PTB_RELAYED] = "ptb_relayed",       [TC_ICMP4_IGNORED] = "icmp4_ignored",
+    [TC_SEND_ERRORS] = "send_errors",       [TC_SENT_FRAGMENTABLE] = "sent_df_clear",
+    [TC_TUN_ERRORS] = "tun_write_errors",   [TC_RX_TRUNCATED] = "rx_truncated",
     GSO_COUNTER_NAMES(TC_GSO_DROP_BASE),
-#define DN(i) [TC_DROP_BASE + (i)] = drop_names[i]
-    DN(0),
-    DN(1),
-    DN(2),
-    DN(3),
-    DN(4),
-    DN(5),
-    DN(6),
-    DN(7),
-    DN(8),
-    DN(9),
-    DN(10),
-    DN(11),
-#undef DN
+    /* the drop reasons: filled by tun_counter_names_init() */
 };
-_Static_assert(TUN_D__COUNT == 12, "tun_counter_names lists 12 drop reasons");
 
 void tun_counter_names_init(void)
 {
-    for (size_t i = 0; i < TUN_D__COUNT; i++)
+    for (size_t i = 0; i < TUN_D__COUNT; i++) {
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TUN_OK ? "none" : tun_drop_name((enum tun_drop)i));
+        tun_counter_names[TC_DROP_BASE + i] = drop_names[i];
+    }
 }
 
 /* ---- pure helpers ---------------------------------------------------- */

@@ -38,7 +38,7 @@
 /* ---- counter names --------------------------------------------------- */
 
 static char drop_names[TB4_D__COUNT][48];
-const char *const tb4_counter_names[B4__COUNT] = {
+const char *tb4_counter_names[B4__COUNT] = {
     [B4_ENCAP_PACKETS] = "encap_packets",
     [B4_ENCAP_BYTES] = "encap_bytes",
     [B4_DECAP_PACKETS] = "decap_packets",
@@ -64,30 +64,16 @@ const char *const tb4_counter_names[B4__COUNT] = {
     [B4_GRO_PACKETS] = "gro_packets",
     [B4_GRO_SEGMENTS] = "gro_segments",
     GSO_COUNTER_NAMES(B4_GSO_DROP_BASE),
-#define DN(i) [B4_DROP_BASE + (i)] = drop_names[i]
-    DN(0),
-    DN(1),
-    DN(2),
-    DN(3),
-    DN(4),
-    DN(5),
-    DN(6),
-    DN(7),
-    DN(8),
-    DN(9),
-    DN(10),
-    DN(11),
-    DN(12),
-    DN(13),
-#undef DN
+    /* the drop reasons: filled by tb4_counter_names_init() */
 };
-_Static_assert(TB4_D__COUNT == 14, "tb4_counter_names lists 14 drop reasons");
 
 void tb4_counter_names_init(void)
 {
-    for (size_t i = 0; i < TB4_D__COUNT; i++)
+    for (size_t i = 0; i < TB4_D__COUNT; i++) {
         snprintf(drop_names[i], sizeof(drop_names[i]), "drop_%s",
                  i == TB4_OK ? "none" : tb4_drop_name((enum tb4_drop)i));
+        tb4_counter_names[B4_DROP_BASE + i] = drop_names[i];
+    }
 }
 
 /* ---- pure helpers ---------------------------------------------------- */

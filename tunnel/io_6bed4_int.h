@@ -82,7 +82,7 @@ enum tb4_counter {
     B4_DROP_BASE = B4_GSO_DROP_BASE + GSO_R__COUNT, /* + enum tb4_drop (TB4_OK unused) */
     B4__COUNT = B4_DROP_BASE + TB4_D__COUNT,
 };
-extern const char *const tb4_counter_names[B4__COUNT];
+extern const char *tb4_counter_names[B4__COUNT];
 /* Fill the drop names from tb4_drop_name(); once, before any set is made. */
 void tb4_counter_names_init(void);
 

@@ -69,7 +69,7 @@ enum tun_counter {
     TC_DROP_BASE = TC_GSO_DROP_BASE + GSO_R__COUNT, /* + enum tun_drop (TUN_OK unused) */
     TC__COUNT = TC_DROP_BASE + TUN_D__COUNT,
 };
-extern const char *const tun_counter_names[TC__COUNT];
+extern const char *tun_counter_names[TC__COUNT];
 /* Fill the drop names from tun_drop_name(); once, before any set is made. */
 void tun_counter_names_init(void);
 
