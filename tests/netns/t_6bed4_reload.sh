@@ -9,9 +9,9 @@
 #     new peer-timeout, and the internet host reaches the peer again (the
 #     provider's neighbour cache flushed, so the proxy has to answer: the
 #     new table learns the peer from its keepalives)
-# The VPS's edge6d has dropped root by then: re-creating a TUN needs
-# /dev/net/tun descriptors opened before the drop, or a world-writable
-# /dev/net/tun.
+# The VPS's edge6d has dropped root by then and /dev/net/tun here is 0600:
+# a re-created tunnel keeps its TUN (the same ifindex each time) rather
+# than opening the device again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -46,13 +46,15 @@ assert_eq "after the refused reload: peer a's entry kept (first heard $f0 s -> $
 assert_ok "after the refused reload: the internet host pings peer a" b4_ping "$B4_INET" "$A"
 
 # --- three reloads that re-create the tunnel
+ifx=$(nsx "$B4_VPS" cat /sys/class/net/$B4_NAME/ifindex)
 # shellcheck disable=SC2317 # called by wait_for
 listed() { b4_peer_listed "$(b4_peers "$B4_VPS" "$vconf" json)" "$av4" "$aport"; }
 for pt in 30 40 50; do
     sed -i "s|^    peer-timeout = .*|    peer-timeout = $pt|" "$vconf"
     e6ctl "$B4_VPS" "$vconf" reload >"$E6_WORK/reload-$pt.txt" 2>&1
     assert_eq "reload (peer-timeout = $pt) applied whole" 0 "$?"
-    assert_ok "peer-timeout = $pt: TUN b4 there" nsx "$B4_VPS" ip link show dev "$B4_NAME"
+    assert_eq "peer-timeout = $pt: TUN b4 there, the same one (ifindex $ifx)" "$ifx" \
+        "$(nsx "$B4_VPS" cat /sys/class/net/$B4_NAME/ifindex 2>&1)"
     assert_match "peer-timeout = $pt: the /64 routed into b4" "^2001:db8:9:10::/64 dev $B4_NAME" \
         "$(nsx "$B4_VPS" ip -6 route show proto 231)"
     assert_eq "peer-timeout = $pt: status --json says so" "$pt" \
