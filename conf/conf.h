@@ -279,8 +279,10 @@ struct conf_tunnel {
                                  Route Information (L 0..128, not multicast, at most 16) */
     size_t n_routes;
     unsigned peers;        /* "peers" 0..1048576, default 16384: bound of the table of live
-                              peers (RS, keepalives, traffic); 0: no table, stateless (a
-                              6bed4 proxy rule then answers for every 6bed4 address) */
+                              peers (RS, keepalives, traffic), the only endpoints the
+                              router sends to; 0: no table, stateless (UDP to any endpoint
+                              an address names; a 6bed4 proxy rule then answers for every
+                              6bed4 address) */
     unsigned peer_timeout; /* "peer-timeout" seconds 10..86400, default 120: a peer silent
                               that long is no longer live */
     /* peer only */

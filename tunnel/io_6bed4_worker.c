@@ -139,13 +139,30 @@ static bool self_get(struct tb4_fast *f, struct in6_addr *self)
 }
 
 /*
+ * With a peer table, the router sends only to endpoints the table holds
+ * (an RS, a keepalive or traffic came from there): the IPv4:port in a
+ * destination is anybody's choice, and the router must not carry UDP to a
+ * service that never asked for it. Without one (peers = 0) it is as
+ * stateless as the reference router.
+ */
+static bool endpoint_live(struct tb4_fast *f, struct tb4_endpoint ep)
+{
+    if (!f->table)
+        return true;
+    uint64_t now = e6_monotonic_ms();
+    pthread_mutex_lock(&f->mu);
+    bool live = tb4_peers_live(&f->peers, ep, tb4_fast_now(f, now));
+    pthread_mutex_unlock(&f->mu);
+    return live;
+}
+
+/*
  * Where a packet from the TUN goes: true and *to set (router: the endpoint
  * in its destination; peer: NULL, the connected router), or counted and
  * false.
  */
-static bool encap_decide(struct tb4_worker *w, const struct tb4_fast *f, const uint8_t *p,
-                         size_t len, const struct in6_addr *self, struct sockaddr_in *to,
-                         bool *named)
+static bool encap_decide(struct tb4_worker *w, struct tb4_fast *f, const uint8_t *p, size_t len,
+                         const struct in6_addr *self, struct sockaddr_in *to, bool *named)
 {
     struct tb4_verdict v;
     if (f->router)
@@ -154,6 +171,10 @@ static bool encap_decide(struct tb4_worker *w, const struct tb4_fast *f, const u
         tb4_peer_from_tun(self, p, len, &v);
     if (v.action != TB4_A_UDP) {
         tun_cnt_add(w->cnt, B4_DROP_BASE + (size_t)(v.why == TB4_OK ? TB4_D_NOT_PEER : v.why), 1);
+        return false;
+    }
+    if (f->router && !endpoint_live(f, v.ep)) {
+        tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_NOT_LIVE, 1);
         return false;
     }
     *named = f->router;
@@ -168,8 +189,8 @@ static bool encap_decide(struct tb4_worker *w, const struct tb4_fast *f, const u
  * about the whole packet, or the first segment of a super-packet (they
  * all share its addresses).
  */
-static void encap_one_vnet(struct tb4_worker *w, const struct tb4_fast *f, struct wbuf *b,
-                           size_t len, const struct in6_addr *self, size_t *m)
+static void encap_one_vnet(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, size_t len,
+                           const struct in6_addr *self, size_t *m)
 {
     struct gso_info gi;
     enum gso_reject g = gso_parse(b->rd, len, &gi);
@@ -288,6 +309,10 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
             tun_cnt_add(w->cnt, B4_LOCAL_PACKETS, 1);
         break;
     case TB4_A_UDP: {
+        if (!endpoint_live(f, v.ep)) {
+            tun_cnt_add(w->cnt, B4_DROP_BASE + TB4_D_NOT_LIVE, 1);
+            break;
+        }
         struct sockaddr_in to = sin_of(v.ep);
         out_add(b, m, p, len, &to, OUT_HAIRPIN);
         break;

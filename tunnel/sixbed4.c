@@ -35,6 +35,7 @@ static const char *const drop_names[TB4_D__COUNT] = {
     [TB4_D_NOT_OURS] = "not_ours",
     [TB4_D_NO_PREFIX] = "no_prefix",
     [TB4_D_BAD_RA] = "bad_ra",
+    [TB4_D_NOT_LIVE] = "not_live",
 };
 
 const char *tb4_drop_name(enum tb4_drop d)

@@ -72,6 +72,9 @@ enum tb4_drop {
     TB4_D_NOT_OURS,    /* peer: destination not our address, or source (TUN) not ours */
     TB4_D_NO_PREFIX,   /* peer: data before the router gave us a prefix */
     TB4_D_BAD_RA,      /* peer: an RA without a usable /114 (or not from fe80::/10) */
+    TB4_D_NOT_LIVE,    /* router with a peer table (decided by the shell): the endpoint in
+                          the destination is not a live peer; never sent to, so nobody can
+                          aim the router's UDP at an IPv4:port of their choosing */
     TB4_D__COUNT
 };
 const char *tb4_drop_name(enum tb4_drop d);

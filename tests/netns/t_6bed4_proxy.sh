@@ -10,9 +10,10 @@
 #     answered (the peer proves itself with traffic); 300 RSs from forged
 #     endpoints then churn only the unproven (solicited) entries: both
 #     peers stay, active, and answered
-#   - peers = 1 with two peers: one entry, the other peer refused
-#     (peers_refused), answered for one address only, and both still carry
-#     their traffic (the table decides the proxy, not the forwarding)
+#   - peers = 1 with two peers: one entry (the one heard last with
+#     traffic), the other's keepalives refused (peers_refused), answered for
+#     one address only, and nothing sent to the peer the table does not hold
+#     (drop_not_live: the table decides where the router's UDP may go)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -83,22 +84,34 @@ assert_eq "  ... peer a and peer b still in it, active" "active active" \
 assert_eq "  ... the proxy still answers for both" "1 1" "$(answers "$A" "$B")"
 assert_ok "  ... and the internet host reaches peer b" b4_ping "$B4_INET" "$B"
 
-# --- peers = 1: a full table refuses the second peer
+# --- peers = 1: a full table holds one peer; the other's solicitations and
+# keepalives are refused, and the router sends it nothing (drop_not_live)
 vps_conf 1
 assert_ok "reload: peers = 1" e6ctl "$B4_VPS" "$vconf" reload
 r0=$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$')
 wait_for 10 "peer a reaches the internet host" b4_ping "${B4_PEER[a]}" "$B4_INET_ADDR"
-assert_ok "peer b's traffic still carried with the table full" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
-assert_ok "peer b reaches peer a (hair-pin) with the table full" b4_ping "${B4_PEER[b]}" "$A"
+# its own traffic makes a peer the one the table holds (the newest active
+# entry takes the place of the least recently heard)
+assert_ok "peer b reaches the internet host, the table full" b4_ping "${B4_PEER[b]}" "$B4_INET_ADDR"
 # the workers hand their table touches to the loop in batches: a moment later
 # shellcheck disable=SC2317 # called by wait_for
 refused_rose() { [ "$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.peers_refused$')" -gt "$r0" ]; }
-wait_for 5 "peers_refused rises" refused_rose && ok "peers_refused rose"
+wait_for 8 "peers_refused rises (the other peer's keepalives)" refused_rose && ok "peers_refused rose"
 pj=$(b4_peers "$B4_VPS" "$vconf" json)
 printf '%s\n' "$pj" >"$E6_WORK/peers-full.json"
 assert_eq "edge6ctl peers: 1 live peer (count), bound 1" "1 1" "$(json_sum "$pj" count) $(json_sum "$pj" bound)"
-assert_ok "edge6ctl peers: it is peer a (first in)" b4_peer_listed "$pj" "$av4" "$aport"
-assert_eq "proxy: answered for peer a only" "1 0" "$(answers "$A" "$B")"
+if b4_peer_listed "$pj" "$av4" "$aport"; then
+    held=$A other=$B held_ns=${B4_PEER[a]}
+else
+    held=$B other=$A held_ns=${B4_PEER[b]}
+fi
+e6_log "the table holds $held"
+assert_eq "proxy: answered for the held peer only" "1 0" "$(answers "$held" "$other")"
+nl0=$(tun_counter "$B4_VPS" "$vconf" '^6bed4\.drop_not_live$')
+assert_fail "the held peer cannot reach the other through the hair-pin" \
+    nsx "$held_ns" ping -6 -c 2 -i 0.2 -W 1 "$other"
+assert_eq "  ... dropped as not_live (2 echoes)" 2 \
+    "$(($(tun_counter "$B4_VPS" "$vconf" '^6bed4\.drop_not_live$') - nl0))"
 
 tun_counters_dump "$B4_VPS" "$vconf" vps
 tun_stop peer_a peer_b vps

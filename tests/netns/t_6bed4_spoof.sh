@@ -18,6 +18,9 @@
 #     with hop limit 64 (nd_hop_limit) refused
 #   - 300 rebinding datagrams at once: the RA token bucket holds (RAs sent
 #     at most its burst plus its rate, the rest counted ra_suppressed)
+#   - no reflector: an address embedding an IPv4:port that is no live peer
+#     (203.0.113.99:53), pinged by a peer (hair-pin) or from the internet,
+#     makes the router send nothing (drop_not_live)
 # and the drop counters show in `edge6ctl status --json`; the real peers
 # keep working throughout.
 . "$(dirname "$0")/lib.sh"
@@ -154,6 +157,22 @@ printf '%s\n' "$js" >"$E6_WORK/vps-status.json"
 assert_ok "status --json is valid JSON" valid_json "$js"
 assert_eq "status --json: drop_spoofed of the tunnel >= 15" 1 "$(($(json_sum "$js" drop_spoofed) >= 15))"
 assert_eq "status --json: drop_rebind of the tunnel >= 310" 1 "$(($(json_sum "$js" drop_rebind) >= 310))"
+
+# --- no reflector: the router's UDP goes only to endpoints its table holds.
+# An address embedding 203.0.113.99:53 is anyone's to write; a peer aiming
+# there (hair-pin) and the internet aiming there (the provider routing the
+# /64 to the VPS, no proxy in the way) get nothing sent.
+refl=$(b4_encode "$B4_P64" 203.0.113.99 53 1)
+hp0=$(vcount hairpin_packets)
+nl0=$(drop not_live)
+assert_fail "peer a cannot make the router send to 203.0.113.99:53 (hair-pin)" \
+    nsx "${B4_PEER[a]}" ping -6 -c 3 -i 0.2 -W 1 "$refl"
+nsx "$B4_UP" ip -6 route replace "$refl/128" via "$(radv_ll_of "$B4_VPS" eth0)" dev u0 2>>"$E6_WORK/asserts.log"
+assert_fail "the internet host cannot either (routed to the VPS)" \
+    nsx "$B4_INET" ping -6 -c 3 -i 0.2 -W 1 "$refl"
+nsx "$B4_UP" ip -6 route del "$refl/128" 2>/dev/null
+assert_eq "  ... no hair-pin sent" 0 "$(($(vcount hairpin_packets) - hp0))"
+assert_eq "  ... 6 datagrams refused as drop_not_live" 6 "$(($(drop not_live) - nl0))"
 
 # --- the real peers never noticed
 assert_eq "peer a kept its address" "$A" "$(b4_addr a)"
