@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,11 @@ const char *tb4_counter_names[B4__COUNT] = {
     [B4_CSUM_COMPLETED] = "csum_completed",
     [B4_GRO_PACKETS] = "gro_packets",
     [B4_GRO_SEGMENTS] = "gro_segments",
+    [B4_UDP_GSO_SENDS] = "udp_gso_sends",
+    [B4_UDP_GSO_DATAGRAMS] = "udp_gso_datagrams",
+    [B4_UDP_GRO_RECEIVES] = "udp_gro_receives",
+    [B4_UDP_GRO_DATAGRAMS] = "udp_gro_datagrams",
+    [B4_UDP_GSO_FALLBACKS] = "udp_gso_fallbacks",
     GSO_COUNTER_NAMES(B4_GSO_DROP_BASE),
     /* the drop reasons: filled by tb4_counter_names_init() */
 };
@@ -127,6 +133,19 @@ bool tb4_touch_add(struct tb4_touch *v, size_t *n, size_t cap, struct tb4_endpoi
     v[(*n)++] = (struct tb4_touch){
         .ep = ep, .cls = cls, .packets = keepalive ? 0 : 1, .keepalive_only = keepalive};
     return true;
+}
+
+bool tb4_omsg_joins(const struct tb4_omsg *o, uint8_t kind, bool named, struct tb4_endpoint ep,
+                    size_t len)
+{
+    if (o->kind != kind || o->named != named || (named && !ep_equal(o->ep, ep)))
+        return false;
+    if (len == 0 || o->seg == 0 || len > o->seg)
+        return false;
+    /* a shorter datagram ended the run: only the last may be short */
+    if (o->bytes != (uint32_t)o->seg * o->nseg)
+        return false;
+    return o->nseg < TB4_UDP_GSO_SEGS && o->bytes + len <= TB4_UDP_GSO_BYTES;
 }
 
 size_t tb4_touch_apply(struct tb4_peers *p, const struct tb4_touch *v, size_t n, uint64_t now_ms)
@@ -312,6 +331,7 @@ struct tb4_tunnel {
     bool rapipe_on_loop;
     struct tb4_endpoint bound; /* the UDP socket's own address */
     char offload_why[64];      /* the TUN's offloads, or why none (views) */
+    char udp_offload_why[80];  /* the socket's UDP_SEGMENT and UDP_GRO, or why not (views) */
     struct tb4_fast fast;
     bool mu_init, peers_init;
     struct tb4_worker enc[TB4_MAX_QUEUES];
@@ -778,6 +798,41 @@ static void sockbuf(int fd)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 }
 
+/*
+ * UDP segmentation (one sendmsg carries a run of datagrams to one
+ * endpoint: the segments of a TUN super-packet, a hair-pinned run) and
+ * UDP GRO (a run of datagrams of one flow arrives as one buffer): the
+ * IPv4 side, conntrack and NAT included, then carries super-packets as
+ * the kernel's routed path does. Each is best effort (Linux 4.18 and 5.0).
+ */
+static void udp_offload(struct tb4_tunnel *t)
+{
+    struct tb4_fast *f = &t->fast;
+    int fd = f->udpfd, one = 1, zero = 0;
+    const char *env = tun_dev_offload_env_off();
+    if (env) {
+        snprintf(t->udp_offload_why, sizeof(t->udp_offload_why), "off (EDGE6_TUN_OFFLOAD=%s)", env);
+        return;
+    }
+    /* a socket-wide segment size of 0: segmentation only where a send asks */
+    f->udp_gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+    int gso_err = errno;
+    f->udp_gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+    int gro_err = errno;
+    if (f->udp_gso && f->udp_gro)
+        snprintf(t->udp_offload_why, sizeof(t->udp_offload_why), "gso,gro");
+    else if (f->udp_gso || f->udp_gro)
+        snprintf(t->udp_offload_why, sizeof(t->udp_offload_why), "%s (no %s: %s)",
+                 f->udp_gso ? "gso" : "gro", f->udp_gso ? "gro" : "gso",
+                 strerror(f->udp_gso ? gro_err : gso_err));
+    else
+        snprintf(t->udp_offload_why, sizeof(t->udp_offload_why), "off (the kernel refused: %s)",
+                 strerror(gso_err));
+    if (!f->udp_gso || !f->udp_gro)
+        e6_info("tunnel %s: UDP offloads %s: a system call per datagram where they are missing",
+                t->name, t->udp_offload_why);
+}
+
 static int open_udp(struct tb4_tunnel *t, char *err, size_t errlen)
 {
     const struct tb4_section *sec = &t->sec;
@@ -800,6 +855,7 @@ static int open_udp(struct tb4_tunnel *t, char *err, size_t errlen)
         return r;
     }
     sockbuf(fd);
+    udp_offload(t);
     uint16_t lport = router ? sec->port : sec->local_port;
     struct sockaddr_in sa = {
         .sin_family = AF_INET, .sin_addr = sec->local, .sin_port = htons(lport)};
@@ -1175,6 +1231,13 @@ static void view_counters(struct e6_json *j, enum e6_view_format fmt, const stru
                      t->offload_why, tunnel_count(t, B4_GSO_PACKETS),
                      tunnel_count(t, B4_GSO_SEGMENTS), tunnel_count(t, B4_GRO_PACKETS),
                      tunnel_count(t, B4_GRO_SEGMENTS), tunnel_count(t, B4_CSUM_COMPLETED));
+    e6_strbuf_printf(j->sb,
+                     "    udp offloads: %s; gso %" PRIu64 " sends -> %" PRIu64
+                     " datagrams, gro %" PRIu64 " receives <- %" PRIu64
+                     " datagrams, fallbacks %" PRIu64 "\n",
+                     t->udp_offload_why, tunnel_count(t, B4_UDP_GSO_SENDS),
+                     tunnel_count(t, B4_UDP_GSO_DATAGRAMS), tunnel_count(t, B4_UDP_GRO_RECEIVES),
+                     tunnel_count(t, B4_UDP_GRO_DATAGRAMS), tunnel_count(t, B4_UDP_GSO_FALLBACKS));
     bool any = false;
     for (size_t i = B4_PEERS_REFUSED; i < B4__COUNT; i++) {
         if (i == B4_DROP_BASE + TB4_OK || i == B4_GSO_DROP_BASE + GSO_OK ||
@@ -1222,6 +1285,7 @@ static void view_tunnel(struct e6_json *j, enum e6_view_format fmt, struct tb4_t
         e6_json_uint(j, "workers", workers);
         e6_json_uint(j, "queues", t->n_queues);
         e6_json_string(j, "offloads", t->offload_why);
+        e6_json_string(j, "udp_offloads", t->udp_offload_why);
         if (router) {
             e6_json_string(j, "prefix", e6_prefix_format(&sec->prefix, pfx, sizeof(pfx)));
             e6_json_begin_array(j, "routes");

@@ -42,6 +42,19 @@
 #define TB4_SLOT 2048
 /* UDP datagrams one encap send batch holds (the segments of TUN reads) */
 #define TB4_OUT_SLOTS 128
+/* room per received message when the socket takes UDP_GRO: a coalesced
+ * run of datagrams is at most one IPv4 packet */
+#define TB4_GRO_SLOT 65536
+
+/* UDP segmentation offload (UDP_SEGMENT): the datagrams one message may
+ * carry (the kernel's UDP_MAX_SEGMENTS was 64 before Linux 6.9), and their
+ * payload bytes together (one IPv4 packet) */
+#define TB4_UDP_GSO_SEGS  64
+#define TB4_UDP_GSO_BYTES (65535 - 20 - 8)
+/* after the kernel refused one (a path whose device MTU is below a
+ * datagram, no checksum offload on the way out), a worker sends datagram
+ * by datagram this long before it asks again */
+#define TB4_UDP_GSO_RETRY_MS 10000
 
 /* RAs answering rebinding (or forged) sources: per second, burst */
 #define TB4_RA_REBIND_RATE  100
@@ -61,24 +74,29 @@ enum tb4_counter {
     B4_LOCAL_PACKETS,   /* of the decapsulated: to a port-0 address of the /64 */
     B4_HAIRPIN_PACKETS, /* UDP -> UDP, peer to peer */
     B4_HAIRPIN_BYTES,
-    B4_RS_RECEIVED,    /* router: RS answered or suppressed */
-    B4_RA_SENT,        /* router: to an RS or a rebinding source */
-    B4_RA_SUPPRESSED,  /* router: the token bucket said no */
-    B4_NS_ANSWERED,    /* router: NS for its own addresses */
-    B4_KEEPALIVES,     /* router: received; peer: sent */
-    B4_RS_SENT,        /* peer */
-    B4_RA_RECEIVED,    /* peer: RAs from the router (prefix changes counted apart) */
-    B4_PREFIX_CHANGES, /* peer: a new /114 configured (the first one counts) */
-    B4_PEERS_REFUSED,  /* router: the peer table was full of higher classes */
-    B4_SEND_ERRORS,    /* sendmmsg / send refused a datagram */
-    B4_TUN_ERRORS,     /* a write into the TUN failed */
-    B4_RX_TRUNCATED,   /* a datagram larger than a slot */
-    B4_GSO_PACKETS,    /* TUN offloads: super-packets read and cut */
-    B4_GSO_SEGMENTS,   /* the datagrams they became */
-    B4_CSUM_COMPLETED, /* packets whose checksum the kernel left to us */
-    B4_GRO_PACKETS,    /* super-packets written (merged runs of a receive batch) */
-    B4_GRO_SEGMENTS,   /* the packets they merged */
-    B4_GSO_DROP_BASE,  /* + enum gso_reject (GSO_OK unused): refused TUN reads */
+    B4_RS_RECEIVED,       /* router: RS answered or suppressed */
+    B4_RA_SENT,           /* router: to an RS or a rebinding source */
+    B4_RA_SUPPRESSED,     /* router: the token bucket said no */
+    B4_NS_ANSWERED,       /* router: NS for its own addresses */
+    B4_KEEPALIVES,        /* router: received; peer: sent */
+    B4_RS_SENT,           /* peer */
+    B4_RA_RECEIVED,       /* peer: RAs from the router (prefix changes counted apart) */
+    B4_PREFIX_CHANGES,    /* peer: a new /114 configured (the first one counts) */
+    B4_PEERS_REFUSED,     /* router: the peer table was full of higher classes */
+    B4_SEND_ERRORS,       /* sendmmsg / send refused a datagram */
+    B4_TUN_ERRORS,        /* a write into the TUN failed */
+    B4_RX_TRUNCATED,      /* a datagram larger than a slot */
+    B4_GSO_PACKETS,       /* TUN offloads: super-packets read and cut */
+    B4_GSO_SEGMENTS,      /* the datagrams they became */
+    B4_CSUM_COMPLETED,    /* packets whose checksum the kernel left to us */
+    B4_GRO_PACKETS,       /* super-packets written (merged runs of a receive batch) */
+    B4_GRO_SEGMENTS,      /* the packets they merged */
+    B4_UDP_GSO_SENDS,     /* UDP_SEGMENT: messages that carried several datagrams */
+    B4_UDP_GSO_DATAGRAMS, /* the datagrams they carried */
+    B4_UDP_GRO_RECEIVES,  /* UDP_GRO: coalesced datagrams received */
+    B4_UDP_GRO_DATAGRAMS, /* the datagrams they held */
+    B4_UDP_GSO_FALLBACKS, /* a UDP_SEGMENT send the kernel refused, sent one by one */
+    B4_GSO_DROP_BASE,     /* + enum gso_reject (GSO_OK unused): refused TUN reads */
     B4_DROP_BASE = B4_GSO_DROP_BASE + GSO_R__COUNT, /* + enum tb4_drop (TB4_OK unused) */
     B4__COUNT = B4_DROP_BASE + TB4_D__COUNT,
 };
@@ -123,6 +141,31 @@ bool tb4_touch_add(struct tb4_touch *v, size_t *n, size_t cap, struct tb4_endpoi
  * that a flood churns among itself.
  */
 size_t tb4_touch_apply(struct tb4_peers *p, const struct tb4_touch *v, size_t n, uint64_t now_ms);
+
+/*
+ * One message of a send batch: one UDP datagram, or (UDP_SEGMENT) a run of
+ * datagrams to the same endpoint, all of the first one's length but the
+ * last, which may be shorter and then ends the run. kind is the worker's
+ * own (what the counters say of it).
+ */
+struct tb4_omsg {
+    struct tb4_endpoint ep; /* when named; unnamed: the connected router */
+    bool named;
+    uint8_t kind;
+    uint16_t seg;  /* the first datagram's length: the segment size */
+    uint16_t nseg; /* datagrams */
+    uint32_t bytes;
+    uint16_t iov0; /* its first iovec in the batch (one per datagram) */
+};
+/*
+ * Whether a datagram of len bytes of the given kind, to ep (named) or the
+ * connected peer (!named), can join o: the same kind and destination, o
+ * not ended by a shorter datagram, len not above o's segment size, and o
+ * below TB4_UDP_GSO_SEGS datagrams and TB4_UDP_GSO_BYTES with it. Empty
+ * datagrams never join (a segment size of 0 is no segmentation).
+ */
+bool tb4_omsg_joins(const struct tb4_omsg *o, uint8_t kind, bool named, struct tb4_endpoint ep,
+                    size_t len);
 
 /* The kernel state a peer wants from an RA. */
 struct tb4_peer_want {
@@ -193,6 +236,8 @@ struct tb4_fast {
     int tunfd0;                    /* the decap worker writes here */
     int rafd;                      /* peer: write end of the pipe that hands RAs to the loop */
     bool vnet;                     /* every TUN read and write starts with a virtio_net_hdr */
+    bool udp_gso;                  /* the socket takes UDP_SEGMENT sends */
+    bool udp_gro;                  /* the socket hands coalesced runs (UDP_GRO) */
     unsigned offload;              /* TUN_F_* the kernel took (vnet only) */
     struct tb4_router_cfg rcfg;    /* router (routes point into the tunnel) */
     struct tb4_endpoint router_ep; /* peer: the only source accepted */
@@ -218,8 +263,10 @@ struct tb4_worker {
     struct tun_thread th;
     struct tb4_fast *f; /* set by tb4_worker_start */
     e6_counter_block cnt;
-    uint64_t base[B4__COUNT]; /* block values when it was taken (blocks are reused) */
-    int block_slot;           /* in the service's pool */
+    uint64_t base[B4__COUNT];   /* block values when it was taken (blocks are reused) */
+    int block_slot;             /* in the service's pool */
+    uint64_t udp_gso_off_until; /* monotonic ms: UDP_SEGMENT refused, not asked before then */
+    bool udp_gso_logged;        /* its first refusal was logged */
 };
 
 /*

@@ -150,11 +150,19 @@ static const unsigned offload_steps[] = {
     TUN_F_CSUM,
 };
 
+const char *tun_dev_offload_env_off(void)
+{
+    const char *env = getenv("EDGE6_TUN_OFFLOAD");
+    if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0 || strcmp(env, "no") == 0))
+        return env;
+    return NULL;
+}
+
 unsigned tun_dev_offload_negotiate(int fd, char *why, size_t whylen, int *refused)
 {
     *refused = 0;
-    const char *env = getenv("EDGE6_TUN_OFFLOAD");
-    if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0 || strcmp(env, "no") == 0)) {
+    const char *env = tun_dev_offload_env_off();
+    if (env) {
         snprintf(why, whylen, "off (EDGE6_TUN_OFFLOAD=%s)", env);
         return 0;
     }

@@ -50,6 +50,11 @@ struct tun_dev_opts {
 int tun_dev_open(struct tun_dev_spares *sp, const char *name, const struct tun_dev_opts *o,
                  int *fds, int *ifindex, char *err, size_t errlen);
 
+/* The value of EDGE6_TUN_OFFLOAD when it turns the offloads off ("off",
+ * "0" or "no"; the TUN's, and a 6bed4 socket's UDP_SEGMENT and UDP_GRO),
+ * else NULL. */
+const char *tun_dev_offload_env_off(void);
+
 /*
  * Ask a vnet_hdr TUN for the best offloads its kernel takes, best first:
  * TUN_F_CSUM | TUN_F_TSO6 | TUN_F_TSO_ECN, then without TSO_ECN, then

@@ -121,11 +121,31 @@ assert_match "the VPS answers itself (hop limit 64: forwarded by nobody)" "ttl=6
 x=$(tun_xfer srv "${B4_PEER[b]}" "$B4_VPS" "$B4_SERVER" 300000 5401)
 assert_match "300 kB peer b -> the local server, whole" "^300000 ([0-9a-f]{16}) 300000 \1$" "$x"
 
-# --- TCP peer <-> internet
+# --- TCP peer <-> internet; the TCP super-packets the TUNs hand over
+# cross the IPv4 side as runs of datagrams (UDP_SEGMENT), which the
+# receiving sockets take coalesced (UDP_GRO)
+# ucnt NS CONF NAME: the 6bed4 counter NAME
+ucnt() { tun_counter "$1" "$2" "^6bed4\\.$3\$"; }
+pac=$(e6d_conf peera)
+pbc=$(e6d_conf peerb)
+gs_a0=$(ucnt "${B4_PEER[a]}" "$pac" udp_gso_sends)
+gr_v0=$(ucnt "$B4_VPS" "$vconf" udp_gro_receives)
+gs_v0=$(ucnt "$B4_VPS" "$vconf" udp_gso_sends)
+gr_b0=$(ucnt "${B4_PEER[b]}" "$pbc" udp_gro_receives)
 x=$(tun_xfer up "${B4_PEER[a]}" "$B4_INET" "$B4_INET_ADDR" 2000000 5402)
 assert_match "2 MB peer a -> internet host, whole" "^2000000 ([0-9a-f]{16}) 2000000 \1$" "$x"
 x=$(tun_xfer down "$B4_INET" "${B4_PEER[b]}" "${ADDR[b]}" 2000000 5403)
 assert_match "2 MB internet host -> peer b, whole" "^2000000 ([0-9a-f]{16}) 2000000 \1$" "$x"
+gs_a=$(($(ucnt "${B4_PEER[a]}" "$pac" udp_gso_sends) - gs_a0))
+gr_v=$(($(ucnt "$B4_VPS" "$vconf" udp_gro_receives) - gr_v0))
+gs_v=$(($(ucnt "$B4_VPS" "$vconf" udp_gso_sends) - gs_v0))
+gr_b=$(($(ucnt "${B4_PEER[b]}" "$pbc" udp_gro_receives) - gr_b0))
+e6_log "UDP runs: peer a sent $gs_a, the VPS received $gr_v coalesced; the VPS sent $gs_v, peer b received $gr_b"
+assert_eq "peer a sent runs of datagrams (udp_gso_sends >= 10)" 1 "$((gs_a >= 10))"
+assert_eq "the VPS received coalesced runs (udp_gro_receives >= 10)" 1 "$((gr_v >= 10))"
+assert_eq "the VPS sent runs of datagrams to peer b (udp_gso_sends >= 10)" 1 "$((gs_v >= 10))"
+assert_eq "peer b received coalesced runs (udp_gro_receives >= 10)" 1 "$((gr_b >= 10))"
+assert_eq "no send refused on the VPS" 0 "$(ucnt "$B4_VPS" "$vconf" send_errors)"
 
 # --- edge6ctl peers and status
 pt=$(b4_peers "$B4_VPS" "$vconf")
@@ -143,6 +163,7 @@ assert_nomatch "edge6ctl peers: not the local server" "2001:db8:9:10::11" "$pt$p
 st=$(e6ctl "$B4_VPS" "$vconf" status)
 printf '%s\n' "$st" >"$E6_WORK/vps-status.txt"
 assert_match "VPS status: the 6bed4 tunnel b4" "6bed4" "$st"
+assert_match "VPS status: UDP offloads on the socket" "udp offloads: gso,gro" "$st"
 assert_match "VPS status: b4 and its prefix" "$B4_NAME.*2001:db8:9:10::/64" "$(tr '\n' ' ' <<<"$st")"
 js=$(tun_status_json "$B4_VPS" "$vconf")
 printf '%s\n' "$js" >"$E6_WORK/vps-status.json"

@@ -9,6 +9,9 @@
 # (1280 + 28): the datagrams leave edge6d with DF clear, so the IPv4
 # router fragments them (FragCreates) and NAT a reassembles them
 # (ReasmOKs): echoes of 1280 bytes and 1 MB of TCP each way arrive whole.
+# Last the links of both senders narrow to 1300: the kernel refuses runs
+# of datagrams sent with UDP_SEGMENT there, both edge6d fall back to
+# datagram by datagram and their own kernels fragment; 1 MB each way again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_edge6d.sh"
 . "$(dirname "$0")/lib_radv.sh"
@@ -58,6 +61,38 @@ e6_log "IPv4 router: $fc fragments created; NAT a: $ro datagrams reassembled"
 assert_eq "the IPv4 router fragmented the router's datagrams (DF clear; FragCreates >= 100)" 1 "$((fc >= 100))"
 assert_eq "NAT a reassembled them (ReasmOKs >= 50)" 1 "$((ro >= 50))"
 
+
+# --- the senders' own links at 1300 bytes: a run of datagrams with
+# UDP_SEGMENT is refused (the kernel segments, it does not fragment), so
+# both edge6d send datagram by datagram (udp_gso_fallbacks) and their own
+# kernels fragment
+nsx "$B4_WAN" ip link set wa mtu 1500
+nsx "${B4_NAT[a]}" ip link set wan0 mtu 1500
+for l in "$B4_VPS wan0" "$B4_WAN w0" "${B4_NAT[a]} lan0" "$pa eth0"; do
+    # shellcheck disable=SC2086 # NS IFACE
+    set -- $l
+    nsx "$1" ip link set "$2" mtu 1300
+done
+cnt() { tun_counter "$1" "$2" "^6bed4\\.$3\$"; }
+vf0=$(cnt "$B4_VPS" "$vconf" udp_gso_fallbacks)
+pf0=$(cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks)
+vfc0=$(snmp "$B4_VPS" FragCreates)
+pfc0=$(snmp "$pa" FragCreates)
+x=$(tun_xfer down "$B4_INET" "$pa" "$A" 1000000 5703)
+assert_match "1300-byte links at both ends: 1 MB internet -> peer a, whole" "^1000000 ([0-9a-f]{16}) 1000000 \1$" "$x"
+x=$(tun_xfer up "$pa" "$B4_INET" "$B4_INET_ADDR" 1000000 5704)
+assert_match "1300-byte links at both ends: 1 MB peer a -> internet, whole" "^1000000 ([0-9a-f]{16}) 1000000 \1$" "$x"
+vf=$(($(cnt "$B4_VPS" "$vconf" udp_gso_fallbacks) - vf0))
+pf=$(($(cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks) - pf0))
+vfc=$(($(snmp "$B4_VPS" FragCreates) - vfc0))
+pfc=$(($(snmp "$pa" FragCreates) - pfc0))
+e6_log "udp_gso_fallbacks vps $vf peer a $pf; fragments created: vps $vfc, peer a $pfc"
+assert_eq "the VPS fell back from UDP segmentation (udp_gso_fallbacks >= 1)" 1 "$((vf >= 1))"
+assert_eq "peer a fell back from UDP segmentation (udp_gso_fallbacks >= 1)" 1 "$((pf >= 1))"
+assert_eq "the VPS's kernel fragmented its datagrams (FragCreates >= 100)" 1 "$((vfc >= 100))"
+assert_eq "peer a's kernel fragmented its datagrams (FragCreates >= 100)" 1 "$((pfc >= 100))"
+
 tun_counters_dump "$B4_VPS" "$vconf" vps
+tun_counters_dump "$pa" "$(e6d_conf peera)" peera
 tun_stop peer_a vps
 e6_done

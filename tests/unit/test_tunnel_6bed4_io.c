@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -507,6 +509,44 @@ static void test_service_refuses(void **state)
     e6_loop_free(loop);
 }
 
+/* which datagrams join a UDP_SEGMENT run */
+static void test_omsg_joins(void **state)
+{
+    (void)state;
+    struct tb4_endpoint a = EP("192.0.2.1", 40000), b = EP("192.0.2.1", 40001);
+    struct tb4_omsg o = {.ep = a, .named = true, .kind = 1, .seg = 1280, .nseg = 1, .bytes = 1280};
+    assert_true(tb4_omsg_joins(&o, 1, true, a, 1280));
+    assert_true(tb4_omsg_joins(&o, 1, true, a, 100));    /* a shorter last one */
+    assert_false(tb4_omsg_joins(&o, 2, true, a, 1280));  /* another kind */
+    assert_false(tb4_omsg_joins(&o, 1, true, b, 1280));  /* another port */
+    assert_false(tb4_omsg_joins(&o, 1, false, a, 1280)); /* connected vs named */
+    assert_false(tb4_omsg_joins(&o, 1, true, a, 1281));  /* longer than the segment */
+    assert_false(tb4_omsg_joins(&o, 1, true, a, 0));     /* empty: a keepalive */
+    /* a run ended by a shorter datagram takes no more */
+    o.nseg = 2;
+    o.bytes = 1280 + 100;
+    assert_false(tb4_omsg_joins(&o, 1, true, a, 100));
+    /* unnamed (a peer's connected socket): no endpoint to compare */
+    struct tb4_omsg c = {.named = false, .kind = 1, .seg = 48, .nseg = 1, .bytes = 48};
+    assert_true(tb4_omsg_joins(&c, 1, false, b, 48));
+    /* the limits: TB4_UDP_GSO_SEGS datagrams, TB4_UDP_GSO_BYTES bytes */
+    c.nseg = TB4_UDP_GSO_SEGS - 1;
+    c.bytes = 48u * c.nseg;
+    assert_true(tb4_omsg_joins(&c, 1, false, b, 48));
+    c.nseg = TB4_UDP_GSO_SEGS;
+    c.bytes = 48u * c.nseg;
+    assert_false(tb4_omsg_joins(&c, 1, false, b, 48));
+    o = (struct tb4_omsg){.ep = a, .named = true, .kind = 1, .seg = 1280};
+    o.nseg = TB4_UDP_GSO_BYTES / 1280;
+    o.bytes = 1280u * o.nseg;
+    assert_true(o.bytes + 1280 > TB4_UDP_GSO_BYTES);
+    assert_false(tb4_omsg_joins(&o, 1, true, a, 1280));
+    assert_true(tb4_omsg_joins(&o, 1, true, a, TB4_UDP_GSO_BYTES - o.bytes));
+    /* a segment size of 0 is no segmentation */
+    o = (struct tb4_omsg){.ep = a, .named = true, .kind = 1};
+    assert_false(tb4_omsg_joins(&o, 1, true, a, 0));
+}
+
 /* tun_dev_offload_negotiate and _setup: asked of something that is not a TUN, or told off */
 static void test_offload_negotiate(void **state)
 {
@@ -664,6 +704,129 @@ static void test_peer_workers(void **state)
     }
 }
 
+/* a UDP socket on 127.0.0.1 (port chosen by the kernel), non-blocking */
+static int udp_lo(struct sockaddr_in *sa)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    *sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+    socklen_t sl = sizeof(*sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)sa, &sl), 0);
+    return fd;
+}
+
+/*
+ * The peer's workers on real UDP sockets over loopback with UDP_SEGMENT
+ * and UDP_GRO: three TUN packets of one length leave as one send that the
+ * router's (plain) socket receives as three datagrams; a run the router
+ * sends with UDP_SEGMENT arrives as one coalesced buffer and enters the
+ * TUN as its three packets.
+ */
+static void test_peer_udp_offloads(void **state)
+{
+    (void)state;
+    int tun[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, tun), 0);
+    struct sockaddr_in psa, rsa;
+    int pfd = udp_lo(&psa), rfd = udp_lo(&rsa);
+    assert_int_equal(connect(pfd, (struct sockaddr *)&rsa, sizeof(rsa)), 0);
+    int one = 1, zero = 0;
+    if (setsockopt(pfd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) < 0 ||
+        setsockopt(pfd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0) {
+        close(pfd);
+        close(rfd);
+        close(tun[0]);
+        close(tun[1]);
+        skip(); /* a kernel before 5.0: nothing to test */
+    }
+    tb4_counter_names_init();
+    struct e6_counters *set = e6_counters_new(NULL, "6bed4", tb4_counter_names, B4__COUNT);
+    assert_non_null(set);
+    struct tb4_ra_info ra = ra_for("192.0.2.10", 40000);
+    struct in6_addr self;
+    assert_true(tb4_peer_address(&ra.pio, &self));
+    struct tb4_fast f = {.router = false,
+                         .udpfd = pfd,
+                         .tunfd0 = tun[0],
+                         .rafd = -1,
+                         .udp_gso = true,
+                         .udp_gro = true};
+    f.router_ep = (struct tb4_endpoint){.addr = rsa.sin_addr, .port = ntohs(rsa.sin_port)};
+    assert_int_equal(pthread_mutex_init(&f.mu, NULL), 0);
+    f.have_self = true;
+    f.self = self;
+
+    /* queued before the worker starts: one read batch, one run */
+    uint8_t pkt[64], got[4096];
+    struct in6_addr far = A("2001:db8:ffff::1");
+    size_t n = ip6_packet(pkt, &self, &far);
+    for (int i = 0; i < 3; i++) {
+        pkt[47] = (uint8_t)i;
+        assert_int_equal(send(tun[1], pkt, n, 0), (ssize_t)n);
+    }
+    struct tb4_worker enc = {.kind = TB4_W_ENCAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
+    struct tb4_worker dec = {.kind = TB4_W_DECAP, .tunfd = -1, .th = TUN_THREAD_INIT};
+    enc.cnt = e6_counters_block(set);
+    dec.cnt = e6_counters_block(set);
+    char err[128];
+    assert_int_equal(tb4_worker_start(&enc, &f, err, sizeof(err)), 0);
+    assert_int_equal(tb4_worker_start(&dec, &f, err, sizeof(err)), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(wait_readable(rfd, 2000));
+        assert_int_equal(recv(rfd, got, sizeof(got), 0), 48);
+        assert_int_equal(got[47], i);
+    }
+    assert_int_equal(wait_count(set, B4_ENCAP_PACKETS, 3), 3);
+    assert_int_equal(e6_counters_get(set, B4_UDP_GSO_SENDS), 1);
+    assert_int_equal(e6_counters_get(set, B4_UDP_GSO_DATAGRAMS), 3);
+    assert_int_equal(e6_counters_get(set, B4_UDP_GSO_FALLBACKS), 0);
+
+    /* the router's run: 48, 48 and a shorter 40-byte last datagram */
+    uint8_t run[3 * 48];
+    for (int i = 0; i < 3; i++) {
+        ip6_packet(run + 48 * i, &far, &self);
+        run[48 * i + 47] = (uint8_t)(0x10 + i);
+    }
+    run[2 * 48 + 5] = 0; /* the last: payload length 0, 40 bytes */
+    struct iovec iov = {.iov_base = run, .iov_len = 2 * 48 + 40};
+    uint8_t ctl[CMSG_SPACE(sizeof(uint16_t))] = {0};
+    struct msghdr h = {.msg_name = &psa,
+                       .msg_namelen = sizeof(psa),
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl,
+                       .msg_controllen = sizeof(ctl)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t seg = 48;
+    memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+    assert_int_equal(sendmsg(rfd, &h, 0), 2 * 48 + 40);
+    size_t want[3] = {48, 48, 40};
+    for (int i = 0; i < 3; i++) {
+        assert_true(wait_readable(tun[1], 2000));
+        assert_int_equal(recv(tun[1], got, sizeof(got), 0), (ssize_t)want[i]);
+        assert_int_equal(got[0], 0x60);
+        if (i < 2)
+            assert_int_equal(got[47], 0x10 + i);
+    }
+    assert_int_equal(wait_count(set, B4_DECAP_PACKETS, 3), 3);
+    assert_int_equal(e6_counters_get(set, B4_UDP_GRO_RECEIVES), 1);
+    assert_int_equal(e6_counters_get(set, B4_UDP_GRO_DATAGRAMS), 3);
+    assert_int_equal(e6_counters_get(set, B4_RX_TRUNCATED), 0);
+
+    tb4_worker_stop(&enc);
+    tb4_worker_stop(&dec);
+    pthread_mutex_destroy(&f.mu);
+    e6_counters_free(set);
+    close(pfd);
+    close(rfd);
+    close(tun[0]);
+    close(tun[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_service_refuses),
         cmocka_unit_test(test_offload_negotiate),
         cmocka_unit_test(test_peer_workers),
+        cmocka_unit_test(test_omsg_joins),
+        cmocka_unit_test(test_peer_udp_offloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
