@@ -202,6 +202,44 @@ static void test_csum(void **state)
     assert_int_equal(gso_csum_fold(0xffff), 0xffff);
 }
 
+/* RFC 1071 word by word, the reference for the vector sum */
+static uint16_t csum_ref(const uint8_t *p, size_t len)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    return gso_csum_fold(sum);
+}
+
+/* the vector rounds: every lane at its largest (all ones), past the
+ * round cap (2 MiB is 65536 rounds), and random data at every alignment
+ * and length around the 32-byte rounds */
+static void test_csum_wide(void **state)
+{
+    (void)state;
+    size_t big = 2u << 20;
+    uint8_t *buf = malloc(big + 64);
+    assert_non_null(buf);
+    memset(buf, 0xff, big + 64);
+    size_t lens[] = {
+        32, 64, 65535, 65536, 1u << 20, (32768u * 32) - 1, 32768u * 32, (32768u * 32) + 33, big};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+        for (size_t off = 0; off < 3; off++)
+            assert_int_equal(gso_csum_fold(gso_csum_add(0, buf + off, lens[i])),
+                             csum_ref(buf + off, lens[i]));
+    srand(11);
+    for (size_t i = 0; i < big + 64; i++)
+        buf[i] = (uint8_t)rand();
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len < 200; len++)
+            assert_int_equal(gso_csum_fold(gso_csum_add(0, buf + off, len)),
+                             csum_ref(buf + off, len));
+    assert_int_equal(gso_csum_fold(gso_csum_add(0, buf + 1, big)), csum_ref(buf + 1, big));
+    free(buf);
+}
+
 /* ---- parse refusals ------------------------------------------------------ */
 
 static uint8_t big[GSO_MAX_PACKET];
@@ -883,15 +921,11 @@ static void test_coalesce_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csum),
-        cmocka_unit_test(test_parse_rejects),
-        cmocka_unit_test(test_segment),
-        cmocka_unit_test(test_segment_limits),
-        cmocka_unit_test(test_csum_finish),
-        cmocka_unit_test(test_coalesce_run),
-        cmocka_unit_test(test_coalesce_limits),
-        cmocka_unit_test(test_coalesce_split),
-        cmocka_unit_test(test_coalesce_order),
+        cmocka_unit_test(test_csum),           cmocka_unit_test(test_csum_wide),
+        cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_segment),
+        cmocka_unit_test(test_segment_limits), cmocka_unit_test(test_csum_finish),
+        cmocka_unit_test(test_coalesce_run),   cmocka_unit_test(test_coalesce_limits),
+        cmocka_unit_test(test_coalesce_split), cmocka_unit_test(test_coalesce_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
