@@ -382,14 +382,20 @@ static void touch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, stru
     }
 }
 
+/* Write what the batch holds for the TUN unless k more packets fit. */
+static void tun_room(struct tb4_fast *f, struct wbuf *b, size_t k)
+{
+    if (b->ng + k <= GSO_COALESCE_MAX)
+        return;
+    tun_write_batch(f->tunfd0, f->vnet, f->offload, b->gp, b->ng, &b->merge, &b->wc);
+    b->ng = 0;
+}
+
 /* A packet for the TUN (written with the batch, merged where it can be). */
 static void tun_add(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b, uint8_t *p,
                     size_t len)
 {
-    if (b->ng == GSO_COALESCE_MAX) {
-        tun_write_batch(f->tunfd0, f->vnet, f->offload, b->gp, b->ng, &b->merge, &b->wc);
-        b->ng = 0;
-    }
+    tun_room(f, b, 1);
     b->gp[b->ng++] = (struct gso_pkt){.p = p, .len = len};
     tun_cnt_add(w->cnt, B4_DECAP_PACKETS, 1);
     tun_cnt_add(w->cnt, B4_DECAP_BYTES, len);
@@ -548,8 +554,11 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
         if (!seg || seg >= len)
             seg = len;
         else {
+            size_t k = (len + seg - 1) / seg;
             tun_cnt_add(w->cnt, B4_UDP_GRO_RECEIVES, 1);
-            tun_cnt_add(w->cnt, B4_UDP_GRO_DATAGRAMS, (len + seg - 1) / seg);
+            tun_cnt_add(w->cnt, B4_UDP_GRO_DATAGRAMS, k);
+            /* a run is one flow's: kept whole in one merge of TUN writes */
+            tun_room(f, b, k);
         }
         size_t off = 0;
         do {
