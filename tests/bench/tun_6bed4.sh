@@ -11,6 +11,9 @@
 #           peer; peer to peer goes the way the hair-pin goes: the IPv4
 #           router sends what comes from one NAT for the other peer up to
 #           the VPS (a policy rule), whose kernel routes it back down
+#   no offload  the same with TSO, GSO and GRO off on every link: the
+#           kernel's path packet by packet, as 6bed4 was before its UDP
+#           socket took UDP_SEGMENT and UDP_GRO
 #   6bed4   those routes removed; edge6d on the VPS (router, the proxy on
 #           eth0) and on both peers carry the traffic in UDP through the
 #           NATs; peer to peer is hair-pinned inside the VPS's edge6d
@@ -20,8 +23,9 @@
 # seconds (default 4), REPS times (default 3), and prints the median:
 # TCP 1 stream peer a -> internet, internet -> peer a (-R), peer a -> peer
 # b; UDP with 64-byte payloads unpaced (-b 0; received packets/s, and what
-# the sender managed) peer a -> internet and peer a -> peer b. Printed: each median, the ratio
-# 6bed4/routed, and the CPU of the three edge6d processes over each test
+# the sender managed) peer a -> internet and peer a -> peer b. Printed:
+# each median, the ratios 6bed4/routed and 6bed4/no offload, and the CPU
+# of the three edge6d processes over each test
 # (utime+stime from /proc/PID/stat, % of one core; threads included). Not
 # pass/fail. Needs root, nftables and iperf3:
 #   sudo E6_BUILDDIR=/tmp/b tests/bench/tun_6bed4.sh
@@ -100,6 +104,19 @@ routed_off() {
     nsx "$B4_WAN" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 }
 
+# offloads 0|1: TSO, GSO and GRO off/on on every link of the paths
+offloads() {
+    local id
+    tun_link_offloads "$B4_INET" "$1" i0
+    tun_link_offloads "$B4_UP" "$1" u1 u0
+    tun_link_offloads "$B4_VPS" "$1" eth0 wan0
+    tun_link_offloads "$B4_WAN" "$1" w0 wa wb
+    for id in a b; do
+        tun_link_offloads "${B4_NAT[$id]}" "$1" wan0 lan0
+        tun_link_offloads "${B4_PEER[$id]}" "$1" eth0
+    done
+}
+
 e6_bg iperf3-inet "$B4_INET" iperf3 -s -B "$B4_INET_ADDR" -p 5201
 e6_bg iperf3-peerb "$pb" iperf3 -s -p 5202
 wait_for 5 "iperf3 server (inet)" nsx "$B4_INET" sh -c "ss -ltn | grep -q ':5201'"
@@ -175,6 +192,10 @@ wait_for 10 "peer a reaches peer b natively" tun_ping "$pa" "${NATIVE[b]}"
 e6_log "routed peer a -> peer b: $(nsx "$pa" ping -6 -n -c 1 -W 2 "${NATIVE[b]}" | grep -o 'ttl=[0-9]*') (59: through the VPS)"
 PIDS=()
 tests routed "$B4_INET_ADDR" "${NATIVE[b]}"
+e6_log "routed, offloads (TSO, GSO, GRO) off on every link"
+offloads 0
+tests nooff "$B4_INET_ADDR" "${NATIVE[b]}"
+offloads 1
 routed_off
 
 e6_log "6bed4 (edge6d)"
@@ -194,8 +215,8 @@ tun_counters_dump "$B4_VPS" "$vconf" vps
 tun_stop peer_a peer_b vps
 
 printf '\n6bed4 vs routed: %s s per test, median of %s, %s cores (%s)\n' "$DUR" "$REPS" "$(nproc)" "$(uname -r)"
-printf '%-34s %12s %12s %7s   %-14s %s\n' test routed 6bed4 ratio "edge6d CPU %" "UDP sent pkt/s"
-printf '%-34s %12s %12s %7s   %-14s %s\n' "" "" "" "" "vps/a/b" "routed / 6bed4"
+printf '%-34s %9s %10s %9s %6s %8s   %-12s %s\n' test routed "no offload" 6bed4 ratio ratio/no "edge6d CPU %" "UDP sent pkt/s"
+printf '%-34s %9s %10s %9s %6s %8s   %-12s %s\n' "" "" "" "" "" "" "vps/a/b" "routed / 6bed4"
 for t in p2i i2p p2p udp_p2i udp_p2p; do
     case $t in
     p2i) label="TCP peer a -> internet (Mbit/s)" ;;
@@ -204,10 +225,11 @@ for t in p2i i2p p2p udp_p2i udp_p2p; do
     udp_p2i) label="UDP 64 B peer a -> inet (pkt/s)" ;;
     udp_p2p) label="UDP 64 B peer a -> peer b (pkt/s)" ;;
     esac
-    r=${RES[routed.$t]} u=${RES[6bed4.$t]}
+    r=${RES[routed.$t]} n=${RES[nooff.$t]} u=${RES[6bed4.$t]}
     sent=""
     [ "${SENT[routed.$t]}" = - ] || sent="${SENT[routed.$t]} / ${SENT[6bed4.$t]}"
-    printf '%-34s %12s %12s %7s   %-14s %s\n' "$label" "$r" "$u" "$(ratio "$u" "$r")" "${CPU[6bed4.$t]}" "$sent"
+    printf '%-34s %9s %10s %9s %6s %8s   %-12s %s\n' "$label" "$r" "$n" "$u" "$(ratio "$u" "$r")" \
+        "$(ratio "$u" "$n")" "${CPU[6bed4.$t]}" "$sent"
 done
 echo
 ok "bench done"

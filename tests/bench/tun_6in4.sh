@@ -73,23 +73,14 @@ routed_off() {
     nsx "$home" sysctl -qw net.ipv6.conf.wan0.disable_ipv6=1
 }
 
-# offloads 0|1: TSO, GSO and GRO off/on on every link of the path (legacy
-# ethtool ioctls: no ethtool binary needed)
-cat >"$E6_WORK/offloads.py" <<'PY'
-import array, fcntl, socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for ifname in sys.argv[2:]:
-    for cmd in (0x1f, 0x24, 0x2c):  # ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO
-        ev = array.array("I", [cmd, int(sys.argv[1])])
-        fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", ifname.encode(), ev.buffer_info()[0]))
-PY
+# offloads 0|1: TSO, GSO and GRO off/on on every link of the path
 offloads() {
-    nsx "$TUN_INET" "$E6_PY" "$E6_WORK/offloads.py" "$1" i0
-    nsx "$TUN_UP" "$E6_PY" "$E6_WORK/offloads.py" "$1" u1 u0
-    nsx "$TUN_VPS" "$E6_PY" "$E6_WORK/offloads.py" "$1" eth0 wan0
-    nsx "$TUN_WAN" "$E6_PY" "$E6_WORK/offloads.py" "$1" w0 br0 wha
-    nsx "$home" "$E6_PY" "$E6_WORK/offloads.py" "$1" wan0 lan0
-    nsx "$lan" "$E6_PY" "$E6_WORK/offloads.py" "$1" eth0
+    tun_link_offloads "$TUN_INET" "$1" i0
+    tun_link_offloads "$TUN_UP" "$1" u1 u0
+    tun_link_offloads "$TUN_VPS" "$1" eth0 wan0
+    tun_link_offloads "$TUN_WAN" "$1" w0 br0 wha
+    tun_link_offloads "$home" "$1" wan0 lan0
+    tun_link_offloads "$lan" "$1" eth0
 }
 
 e6_bg iperf3-server "$TUN_INET" iperf3 -s -B "$TUN_INET_ADDR"

@@ -250,6 +250,13 @@ print(walk(j, ""))' "$3"
 # tun_counters_dump NS CONF NAME: every counter into NAME.counters (for failures).
 tun_counters_dump() { e6ctl "$1" "$2" counters >"$E6_WORK/$3.counters" 2>&1; }
 
+# tun_link_offloads NS 0|1 IFACE...: TSO, GSO and GRO off/on on IFACEs in NS
+tun_link_offloads() {
+    local ns=$1
+    shift
+    nsx "$ns" "$E6_PY" "$(dirname "${BASH_SOURCE[0]}")/link_offloads.py" "$@"
+}
+
 # tun_status_json NS CONF: `edge6ctl --json status`.
 tun_status_json() { e6ctl "$1" "$2" --json status; }
 
