@@ -275,6 +275,9 @@ print(ipaddress.IPv6Address(bytes(p)))' "$@"
 # shellcheck disable=SC2016 # awk's
 b4_fwd() { nsx "$1" awk '$1 == "Ip6OutForwDatagrams" {print $2}' /proc/net/snmp6; }
 
+# b4_cnt NS CONF NAME: the 6bed4 counter NAME of that edge6d
+b4_cnt() { tun_counter "$1" "$2" "^6bed4\\.$3\$"; }
+
 # b4_ping NS DST [ARGS...]: tun_ping
 b4_ping() { tun_ping "$@"; }
 

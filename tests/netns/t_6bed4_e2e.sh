@@ -124,28 +124,26 @@ assert_match "300 kB peer b -> the local server, whole" "^300000 ([0-9a-f]{16}) 
 # --- TCP peer <-> internet; the TCP super-packets the TUNs hand over
 # cross the IPv4 side as runs of datagrams (UDP_SEGMENT), which the
 # receiving sockets take coalesced (UDP_GRO)
-# ucnt NS CONF NAME: the 6bed4 counter NAME
-ucnt() { tun_counter "$1" "$2" "^6bed4\\.$3\$"; }
 pac=$(e6d_conf peera)
 pbc=$(e6d_conf peerb)
-gs_a0=$(ucnt "${B4_PEER[a]}" "$pac" udp_gso_sends)
-gr_v0=$(ucnt "$B4_VPS" "$vconf" udp_gro_receives)
-gs_v0=$(ucnt "$B4_VPS" "$vconf" udp_gso_sends)
-gr_b0=$(ucnt "${B4_PEER[b]}" "$pbc" udp_gro_receives)
+gs_a0=$(b4_cnt "${B4_PEER[a]}" "$pac" udp_gso_sends)
+gr_v0=$(b4_cnt "$B4_VPS" "$vconf" udp_gro_receives)
+gs_v0=$(b4_cnt "$B4_VPS" "$vconf" udp_gso_sends)
+gr_b0=$(b4_cnt "${B4_PEER[b]}" "$pbc" udp_gro_receives)
 x=$(tun_xfer up "${B4_PEER[a]}" "$B4_INET" "$B4_INET_ADDR" 2000000 5402)
 assert_match "2 MB peer a -> internet host, whole" "^2000000 ([0-9a-f]{16}) 2000000 \1$" "$x"
 x=$(tun_xfer down "$B4_INET" "${B4_PEER[b]}" "${ADDR[b]}" 2000000 5403)
 assert_match "2 MB internet host -> peer b, whole" "^2000000 ([0-9a-f]{16}) 2000000 \1$" "$x"
-gs_a=$(($(ucnt "${B4_PEER[a]}" "$pac" udp_gso_sends) - gs_a0))
-gr_v=$(($(ucnt "$B4_VPS" "$vconf" udp_gro_receives) - gr_v0))
-gs_v=$(($(ucnt "$B4_VPS" "$vconf" udp_gso_sends) - gs_v0))
-gr_b=$(($(ucnt "${B4_PEER[b]}" "$pbc" udp_gro_receives) - gr_b0))
+gs_a=$(($(b4_cnt "${B4_PEER[a]}" "$pac" udp_gso_sends) - gs_a0))
+gr_v=$(($(b4_cnt "$B4_VPS" "$vconf" udp_gro_receives) - gr_v0))
+gs_v=$(($(b4_cnt "$B4_VPS" "$vconf" udp_gso_sends) - gs_v0))
+gr_b=$(($(b4_cnt "${B4_PEER[b]}" "$pbc" udp_gro_receives) - gr_b0))
 e6_log "UDP runs: peer a sent $gs_a, the VPS received $gr_v coalesced; the VPS sent $gs_v, peer b received $gr_b"
 assert_eq "peer a sent runs of datagrams (udp_gso_sends >= 10)" 1 "$((gs_a >= 10))"
 assert_eq "the VPS received coalesced runs (udp_gro_receives >= 10)" 1 "$((gr_v >= 10))"
 assert_eq "the VPS sent runs of datagrams to peer b (udp_gso_sends >= 10)" 1 "$((gs_v >= 10))"
 assert_eq "peer b received coalesced runs (udp_gro_receives >= 10)" 1 "$((gr_b >= 10))"
-assert_eq "no send refused on the VPS" 0 "$(ucnt "$B4_VPS" "$vconf" send_errors)"
+assert_eq "no send refused on the VPS" 0 "$(b4_cnt "$B4_VPS" "$vconf" send_errors)"
 
 # --- edge6ctl peers and status
 pt=$(b4_peers "$B4_VPS" "$vconf")

@@ -73,17 +73,16 @@ for l in "$B4_VPS wan0" "$B4_WAN w0" "${B4_NAT[a]} lan0" "$pa eth0"; do
     set -- $l
     nsx "$1" ip link set "$2" mtu 1300
 done
-cnt() { tun_counter "$1" "$2" "^6bed4\\.$3\$"; }
-vf0=$(cnt "$B4_VPS" "$vconf" udp_gso_fallbacks)
-pf0=$(cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks)
+vf0=$(b4_cnt "$B4_VPS" "$vconf" udp_gso_fallbacks)
+pf0=$(b4_cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks)
 vfc0=$(snmp "$B4_VPS" FragCreates)
 pfc0=$(snmp "$pa" FragCreates)
 x=$(tun_xfer down "$B4_INET" "$pa" "$A" 1000000 5703)
 assert_match "1300-byte links at both ends: 1 MB internet -> peer a, whole" "^1000000 ([0-9a-f]{16}) 1000000 \1$" "$x"
 x=$(tun_xfer up "$pa" "$B4_INET" "$B4_INET_ADDR" 1000000 5704)
 assert_match "1300-byte links at both ends: 1 MB peer a -> internet, whole" "^1000000 ([0-9a-f]{16}) 1000000 \1$" "$x"
-vf=$(($(cnt "$B4_VPS" "$vconf" udp_gso_fallbacks) - vf0))
-pf=$(($(cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks) - pf0))
+vf=$(($(b4_cnt "$B4_VPS" "$vconf" udp_gso_fallbacks) - vf0))
+pf=$(($(b4_cnt "$pa" "$(e6d_conf peera)" udp_gso_fallbacks) - pf0))
 vfc=$(($(snmp "$B4_VPS" FragCreates) - vfc0))
 pfc=$(($(snmp "$pa" FragCreates) - pfc0))
 e6_log "udp_gso_fallbacks vps $vf peer a $pf; fragments created: vps $vfc, peer a $pfc"

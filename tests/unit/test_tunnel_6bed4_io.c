@@ -610,6 +610,19 @@ static uint64_t wait_count(struct e6_counters *set, size_t idx, uint64_t want)
     return e6_counters_get(set, idx);
 }
 
+/* an encap worker on tunfd and the decap worker of f, counting into set */
+static void workers_start(struct e6_counters *set, struct tb4_fast *f, int tunfd,
+                          struct tb4_worker *enc, struct tb4_worker *dec)
+{
+    *enc = (struct tb4_worker){.kind = TB4_W_ENCAP, .tunfd = tunfd, .th = TUN_THREAD_INIT};
+    *dec = (struct tb4_worker){.kind = TB4_W_DECAP, .tunfd = -1, .th = TUN_THREAD_INIT};
+    enc->cnt = e6_counters_block(set);
+    dec->cnt = e6_counters_block(set);
+    char err[128];
+    assert_int_equal(tb4_worker_start(enc, f, err, sizeof(err)), 0);
+    assert_int_equal(tb4_worker_start(dec, f, err, sizeof(err)), 0);
+}
+
 static void test_peer_workers(void **state)
 {
     (void)state;
@@ -629,13 +642,8 @@ static void test_peer_workers(void **state)
     f.have_self = true;
     f.self = self;
 
-    struct tb4_worker enc = {.kind = TB4_W_ENCAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
-    struct tb4_worker dec = {.kind = TB4_W_DECAP, .tunfd = -1, .th = TUN_THREAD_INIT};
-    enc.cnt = e6_counters_block(set);
-    dec.cnt = e6_counters_block(set);
-    char err[128];
-    assert_int_equal(tb4_worker_start(&enc, &f, err, sizeof(err)), 0);
-    assert_int_equal(tb4_worker_start(&dec, &f, err, sizeof(err)), 0);
+    struct tb4_worker enc, dec;
+    workers_start(set, &f, tun[0], &enc, &dec);
 
     /* ours goes to the router; a foreign source and multicast do not */
     uint8_t pkt[64], got[256];
@@ -667,6 +675,7 @@ static void test_peer_workers(void **state)
     tb4_worker_stop(&enc);
     tb4_worker_stop(&dec);
     f.vnet = true;
+    char err[128];
     assert_int_equal(tb4_worker_start(&enc, &f, err, sizeof(err)), 0);
     assert_int_equal(tb4_worker_start(&dec, &f, err, sizeof(err)), 0);
     uint8_t vb[10 + 64];
@@ -765,13 +774,8 @@ static void test_peer_udp_offloads(void **state)
         pkt[47] = (uint8_t)i;
         assert_int_equal(send(tun[1], pkt, n, 0), (ssize_t)n);
     }
-    struct tb4_worker enc = {.kind = TB4_W_ENCAP, .tunfd = tun[0], .th = TUN_THREAD_INIT};
-    struct tb4_worker dec = {.kind = TB4_W_DECAP, .tunfd = -1, .th = TUN_THREAD_INIT};
-    enc.cnt = e6_counters_block(set);
-    dec.cnt = e6_counters_block(set);
-    char err[128];
-    assert_int_equal(tb4_worker_start(&enc, &f, err, sizeof(err)), 0);
-    assert_int_equal(tb4_worker_start(&dec, &f, err, sizeof(err)), 0);
+    struct tb4_worker enc, dec;
+    workers_start(set, &f, tun[0], &enc, &dec);
     for (int i = 0; i < 3; i++) {
         assert_true(wait_readable(rfd, 2000));
         assert_int_equal(recv(rfd, got, sizeof(got), 0), 48);
