@@ -165,7 +165,11 @@ assert_eq "answer-delay: every multicast answer within 300 ms (+50)" 0 \
 assert_eq "answer-delay: the unicast NS answered at once (< 50 ms)" 0 \
     "$(ndp_nas "$out" 'sum(1 for n in r[6]["nas"] if n["t_ms"] > 50)')"
 d1=$(ndp_counter "$conf" '^ndppd\.na_delayed$')
-assert_eq "answer-delay: 6 answers counted as delayed" 6 "$((d1 - d0))"
+# a draw of 0 ms (1 in 301 per NS) is an answer at once, not a delayed
+# one: every multicast answer is counted as delayed unless it came at once
+fast=$(ndp_nas "$out" 'sum(1 for x in r[:6] for n in x["nas"] if n["t_ms"] < 50)')
+assert_eq "answer-delay: 6 answers counted as delayed (less those of a 0 ms draw, at most the $fast under 50 ms)" 1 \
+    "$(($((d1 - d0)) <= 6 && $((d1 - d0)) >= 6 - fast))"
 assert_eq "answer-delay: the delays differ (random)" 1 \
     "$(ndp_nas "$out" 'int(len(set(round(x["nas"][0]["t_ms"] / 10) for x in r[:6] if x["nas"])) > 1)')"
 
