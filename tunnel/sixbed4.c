@@ -61,6 +61,20 @@ static void verdict_drop(struct tb4_verdict *v, enum tb4_drop why)
     v->why = why;
 }
 
+/* Parse an IPv6 packet, or drop it as short or not IPv6: false then. */
+static bool ip6_or_drop(const uint8_t *pkt, size_t len, struct e6_ip6_pkt *p, struct tb4_verdict *v)
+{
+    if (len < E6_IP6_HDR_LEN) {
+        verdict_drop(v, TB4_D_SHORT);
+        return false;
+    }
+    if (e6_ip6_parse(pkt, len, p) != E6_IP6_OK) {
+        verdict_drop(v, TB4_D_NOT_IPV6);
+        return false;
+    }
+    return true;
+}
+
 static void verdict_reset(struct tb4_verdict *v)
 {
     v->action = TB4_A_DROP;
@@ -313,15 +327,9 @@ void tb4_router_from_udp(const struct tb4_router_cfg *r, uint8_t *pkt, size_t le
         v->action = TB4_A_KEEPALIVE;
         return;
     }
-    if (len < E6_IP6_HDR_LEN) {
-        verdict_drop(v, TB4_D_SHORT);
-        return;
-    }
     struct e6_ip6_pkt p;
-    if (e6_ip6_parse(pkt, len, &p) != E6_IP6_OK) {
-        verdict_drop(v, TB4_D_NOT_IPV6);
+    if (!ip6_or_drop(pkt, len, &p, v))
         return;
-    }
 
     switch (nd_type(&p)) {
     case 0:
@@ -375,15 +383,9 @@ void tb4_router_from_tun(const struct tb4_router_cfg *r, const uint8_t *pkt, siz
                          struct tb4_verdict *v)
 {
     verdict_reset(v);
-    if (len < E6_IP6_HDR_LEN) {
-        verdict_drop(v, TB4_D_SHORT);
-        return;
-    }
     struct e6_ip6_pkt p;
-    if (e6_ip6_parse(pkt, len, &p) != E6_IP6_OK) {
-        verdict_drop(v, TB4_D_NOT_IPV6);
+    if (!ip6_or_drop(pkt, len, &p, v))
         return;
-    }
     if (e6_addr_is_multicast(&p.hdr.dst)) {
         verdict_drop(v, TB4_D_MULTICAST);
         return;
@@ -469,15 +471,9 @@ void tb4_peer_from_udp(const struct in6_addr *self, const uint8_t *pkt, size_t l
                        struct tb4_verdict *v)
 {
     verdict_reset(v);
-    if (len < E6_IP6_HDR_LEN) {
-        verdict_drop(v, TB4_D_SHORT);
-        return;
-    }
     struct e6_ip6_pkt p;
-    if (e6_ip6_parse(pkt, len, &p) != E6_IP6_OK) {
-        verdict_drop(v, TB4_D_NOT_IPV6);
+    if (!ip6_or_drop(pkt, len, &p, v))
         return;
-    }
     uint8_t t = nd_type(&p);
     if (t == E6_ND_RA) {
         enum tb4_drop d = tb4_parse_ra(pkt, len, &v->ra);
@@ -511,15 +507,9 @@ void tb4_peer_from_tun(const struct in6_addr *self, const uint8_t *pkt, size_t l
                        struct tb4_verdict *v)
 {
     verdict_reset(v);
-    if (len < E6_IP6_HDR_LEN) {
-        verdict_drop(v, TB4_D_SHORT);
-        return;
-    }
     struct e6_ip6_pkt p;
-    if (e6_ip6_parse(pkt, len, &p) != E6_IP6_OK) {
-        verdict_drop(v, TB4_D_NOT_IPV6);
+    if (!ip6_or_drop(pkt, len, &p, v))
         return;
-    }
     if (!self) {
         verdict_drop(v, TB4_D_NO_PREFIX);
         return;
