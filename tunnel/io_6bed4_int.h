@@ -85,7 +85,7 @@ enum tb4_counter {
     B4_PEERS_REFUSED,     /* router: the peer table was full of higher classes */
     B4_SEND_ERRORS,       /* sendmmsg / send refused a datagram */
     B4_TUN_ERRORS,        /* a write into the TUN failed */
-    B4_RX_TRUNCATED,      /* a datagram larger than a slot */
+    B4_RX_TRUNCATED,      /* a datagram larger than TB4_SLOT (a run: each) */
     B4_GSO_PACKETS,       /* TUN offloads: super-packets read and cut */
     B4_GSO_SEGMENTS,      /* the datagrams they became */
     B4_CSUM_COMPLETED,    /* packets whose checksum the kernel left to us */

@@ -135,15 +135,22 @@ static void on_refused_one(void *arg, size_t i, int e)
 
 static bool udp_gso_on(struct tb4_worker *w, const struct tb4_fast *f)
 {
-    return f->udp_gso && (!w->udp_gso_off_until || e6_monotonic_ms() >= w->udp_gso_off_until);
+    if (!f->udp_gso)
+        return false;
+    if (w->udp_gso_off_until) {
+        if (e6_monotonic_ms() < w->udp_gso_off_until)
+            return false;
+        w->udp_gso_off_until = 0; /* asked again: no clock read per datagram after */
+    }
+    return true;
 }
 
 /*
  * A run the kernel refused: EMSGSIZE (EINVAL before Linux 6.x) when a
  * datagram is larger than the MTU of the route out (UDP_SEGMENT does not
  * fragment, and this socket lets the IPv4 side fragment), EIO when that
- * device cannot checksum. The run goes out datagram by datagram, and this worker asks
- * for segmentation again only after TB4_UDP_GSO_RETRY_MS.
+ * device cannot checksum. The run goes out datagram by datagram, and this
+ * worker asks for segmentation again only after TB4_UDP_GSO_RETRY_MS.
  */
 static void on_refused(void *arg, size_t i, int e)
 {
@@ -406,8 +413,9 @@ static void router_one(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b,
                        size_t len, const struct sockaddr_in *sin, uint64_t now)
 {
     struct tb4_endpoint from = {.addr = sin->sin_addr, .port = ntohs(sin->sin_port)};
-    /* the answer's room: the batch holds TB4_BATCH of them */
-    if (b->nrep == TB4_BATCH)
+    /* room for an answer and its datagram now: a flush inside out_add
+     * would hand the answer's slot to the next one before it is sent */
+    if (b->nrep == TB4_BATCH || b->niov == TB4_OUT_SLOTS)
         out_flush(w, f, b);
     uint8_t *reply = b->reply[b->nrep];
     struct tb4_verdict v;
@@ -553,7 +561,13 @@ static bool decap_batch(struct tb4_worker *w, struct tb4_fast *f, struct wbuf *b
         size_t seg = f->udp_gro ? gro_size(h) : 0;
         if (!seg || seg >= len)
             seg = len;
-        else {
+        /* the 64 KB GRO slots take what the plain ones would cut: a
+         * datagram above TB4_SLOT is refused either way */
+        if (seg > TB4_SLOT) {
+            tun_cnt_add(w->cnt, B4_RX_TRUNCATED, (len + seg - 1) / seg);
+            continue;
+        }
+        if (seg < len) {
             size_t k = (len + seg - 1) / seg;
             tun_cnt_add(w->cnt, B4_UDP_GRO_RECEIVES, 1);
             tun_cnt_add(w->cnt, B4_UDP_GRO_DATAGRAMS, k);

@@ -821,6 +821,21 @@ static void test_peer_udp_offloads(void **state)
     assert_int_equal(e6_counters_get(set, B4_UDP_GRO_DATAGRAMS), 3);
     assert_int_equal(e6_counters_get(set, B4_RX_TRUNCATED), 0);
 
+    /* larger than a plain slot: refused though the GRO slot holds it, a
+     * single datagram and each of a run alike, and nothing enters the TUN */
+    static uint8_t big[2 * 3000];
+    for (int i = 0; i < 2; i++)
+        ip6_packet(big + 3000 * i, &far, &self);
+    assert_int_equal(sendto(rfd, big, 3000, 0, (struct sockaddr *)&psa, sizeof(psa)), 3000);
+    assert_int_equal(wait_count(set, B4_RX_TRUNCATED, 1), 1);
+    iov = (struct iovec){.iov_base = big, .iov_len = sizeof(big)};
+    seg = 3000;
+    memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+    assert_int_equal(sendmsg(rfd, &h, 0), (ssize_t)sizeof(big));
+    assert_int_equal(wait_count(set, B4_RX_TRUNCATED, 3), 3);
+    assert_int_equal(e6_counters_get(set, B4_DECAP_PACKETS), 3);
+    assert_false(wait_readable(tun[1], 50));
+
     tb4_worker_stop(&enc);
     tb4_worker_stop(&dec);
     pthread_mutex_destroy(&f.mu);
