@@ -34,12 +34,11 @@
 . "$(dirname "$0")/../netns/lib_radv.sh"
 . "$(dirname "$0")/../netns/lib_tun.sh"
 . "$(dirname "$0")/../netns/lib_6bed4.sh"
+. "$(dirname "$0")/lib_bench.sh"
 
 DUR=${DUR:-4}
 REPS=${REPS:-3}
 command -v iperf3 >/dev/null || { fail "iperf3 is not installed (package iperf3)"; exit 1; }
-hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 e6d_prepare
 # shellcheck disable=SC2034 # read by lib_6bed4.sh
@@ -128,34 +127,13 @@ declare -A RES CPU SENT
 # the figure (Mbit/s received, or packets/s received for UDP) and the CPU
 # of the edge6d processes in PIDS
 one() {
-    local mode=$1 name=$2 dst=$3 port=$4 t0 t1 out v c p
+    local mode=$1 name=$2 dst=$3 port=$4 out v c
     shift 4
-    declare -A before
-    for p in "${PIDS[@]}"; do before[$p]=$(cpu_ticks "$p"); done
-    t0=$(date +%s%N)
+    bench_cpu_start "${PIDS[@]}"
     out=$(nsx "$pa" timeout $((DUR + 20)) iperf3 -c "$dst" -p "$port" -t "$DUR" -J "$@" 2>&1)
-    t1=$(date +%s%N)
+    c=$(bench_cpu_end "${PIDS[@]}")
     printf '%s\n' "$out" >>"$E6_WORK/iperf3-$mode-$name.json"
-    v=$("$E6_PY" -c '
-import json, sys
-try:
-    j = json.loads(sys.argv[1])
-except ValueError:
-    print("error"); sys.exit()
-if "error" in j:
-    print("error"); sys.exit()
-e = j["end"]
-if j["start"]["test_start"]["protocol"] == "UDP":
-    r, s = e["sum_received"], e["sum_sent"]
-    print("%.0f %.0f" % (r["bytes"] / 64 / r["seconds"], s["bytes"] / 64 / s["seconds"]))
-else:
-    print("%.0f -" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
-    c=""
-    for p in "${PIDS[@]}"; do
-        c+="$(awk -v d=$(($(cpu_ticks "$p") - before[$p])) -v hz="$hz" -v ns=$((t1 - t0)) \
-            'BEGIN {printf "%.0f", 100 * d / hz / (ns / 1e9)}')/"
-    done
-    c=${c%/}
+    v=$(bench_iperf3 "$out")
     echo "${v% *} ${c:--} ${v#* }"
 }
 # run MODE NAME DST PORT ARGS...: REPS runs, the median (and the CPU of that run)
@@ -173,7 +151,6 @@ run() {
     CPU[$mode.$name]=$c
     SENT[$mode.$name]=$x
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a + 0 == a) printf "%.2f", a / b; else print "-"}'; }
 
 tests() {
     local mode=$1 pa_dst=$2 pb_dst=$3
@@ -228,8 +205,8 @@ for t in p2i i2p p2p udp_p2i udp_p2p; do
     r=${RES[routed.$t]} n=${RES[nooff.$t]} u=${RES[6bed4.$t]}
     sent=""
     [ "${SENT[routed.$t]}" = - ] || sent="${SENT[routed.$t]} / ${SENT[6bed4.$t]}"
-    printf '%-34s %9s %10s %9s %6s %8s   %-12s %s\n' "$label" "$r" "$n" "$u" "$(ratio "$u" "$r")" \
-        "$(ratio "$u" "$n")" "${CPU[6bed4.$t]}" "$sent"
+    printf '%-34s %9s %10s %9s %6s %8s   %-12s %s\n' "$label" "$r" "$n" "$u" "$(bench_ratio "$u" "$r")" \
+        "$(bench_ratio "$u" "$n")" "${CPU[6bed4.$t]}" "$sent"
 done
 echo
 ok "bench done"

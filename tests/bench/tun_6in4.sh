@@ -27,12 +27,11 @@
 . "$(dirname "$0")/../netns/lib_edge6d.sh"
 . "$(dirname "$0")/../netns/lib_radv.sh"
 . "$(dirname "$0")/../netns/lib_tun.sh"
+. "$(dirname "$0")/lib_bench.sh"
 
 DUR=${DUR:-5}
 ROUNDS=${ROUNDS:-1}
 command -v iperf3 >/dev/null || { fail "iperf3 is not installed (package iperf3)"; exit 1; }
-hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 e6d_prepare
 TUN_LOG_LEVEL=notice
@@ -92,40 +91,20 @@ PIDS=()
 # of the edge6d processes in PIDS.
 declare -A RES CPU
 run() {
-    local mode=$1 name=$2 t0 t1 out v c p
+    local mode=$1 name=$2 out v c
     shift 2
-    declare -A before
-    for p in "${PIDS[@]}"; do before[$p]=$(cpu_ticks "$p"); done
-    t0=$(date +%s%N)
+    bench_cpu_start "${PIDS[@]}"
     out=$(nsx "$lan" timeout $((DUR + 20)) iperf3 -c "$TUN_INET_ADDR" -B "$LANADDR" -t "$DUR" -J "$@" 2>&1)
-    t1=$(date +%s%N)
+    c=$(bench_cpu_end "${PIDS[@]}")
     printf '%s\n' "$out" >"$E6_WORK/iperf3-$mode-$name.json"
-    v=$("$E6_PY" -c '
-import json, sys
-try:
-    j = json.loads(sys.argv[1])
-except ValueError:
-    print("error"); sys.exit()
-if "error" in j:
-    print("error"); sys.exit()
-e = j["end"]
-if j["start"]["test_start"]["protocol"] == "UDP":
-    # payload bytes the receiver got, in 64-byte datagrams
-    r, s = e["sum_received"], e["sum_sent"]
-    print("%.0f (sent %.0f)" % (r["bytes"] / 64 / r["seconds"], s["bytes"] / 64 / s["seconds"]))
-else:
-    print("%.0f" % (e["sum_received"]["bits_per_second"] / 1e6))' "$out")
-    c=""
-    for p in "${PIDS[@]}"; do
-        c+="$(awk -v d=$(($(cpu_ticks "$p") - before[$p])) -v hz="$hz" -v ns=$((t1 - t0)) \
-            'BEGIN {printf "%.0f%%", 100 * d / hz / (ns / 1e9)}')/"
-    done
+    v=$(bench_iperf3 "$out")
+    # UDP: packets/s received of 64-byte payloads, and what was sent
+    [ "${v#* }" = - ] && v=${v% *} || v="${v% *} (sent ${v#* })"
     RES[$mode.$name]=$v
-    CPU[$mode.$name]=${c%/}
-    e6_log "$mode $name: $v ${c:+(edge6d CPU vps/home: ${c%/})}"
+    CPU[$mode.$name]=$c
+    e6_log "$mode $name: $v ${c:+(edge6d CPU % vps/home: $c)}"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a + 0 == a) printf "%.2f", a / b; else print "-"}'; }
 
 tests() {
     local mode=$1
@@ -174,7 +153,7 @@ for round in $(seq "$ROUNDS"); do
 
     printf '\nround %s, %s s per test, %s cores (%s)\n' "$round" "$DUR" "$(nproc)" "$(uname -r)"
     printf '%-28s %12s %12s %12s %7s %7s   %s\n' test routed "no offload" 6in4 ratio "ratio/no" \
-        "edge6d CPU (vps/home)"
+        "edge6d CPU % (vps/home)"
     for t in tcp1 tcp2 tcp1R udp64; do
         case $t in
         tcp1) label="TCP 1 stream (Mbit/s)" ;;
@@ -183,8 +162,8 @@ for round in $(seq "$ROUNDS"); do
         udp64) label="UDP 64 B received (pkt/s)" ;;
         esac
         r=${RES[routed.$t]%% *} n=${RES[nooff.$t]%% *} u=${RES[6in4.$t]%% *}
-        printf '%-28s %12s %12s %12s %7s %7s   %s\n' "$label" "$r" "$n" "$u" "$(ratio "$u" "$r")" \
-            "$(ratio "$u" "$n")" "${CPU[6in4.$t]}"
+        printf '%-28s %12s %12s %12s %7s %7s   %s\n' "$label" "$r" "$n" "$u" "$(bench_ratio "$u" "$r")" \
+            "$(bench_ratio "$u" "$n")" "${CPU[6in4.$t]}"
     done
     echo
 done
